@@ -1,0 +1,1 @@
+//! The depot simulation engine and its charging strategies.

@@ -1,0 +1,1 @@
+//! Road-load time-step simulation (FASTSim-style), term by term.

@@ -1,0 +1,1 @@
+//! Routes, distances, grade and elevation.

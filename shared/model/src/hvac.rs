@@ -1,0 +1,1 @@
+//! Cabin heating and cooling power vs ambient temperature, scaled by vehicle size.

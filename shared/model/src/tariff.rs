@@ -1,0 +1,1 @@
+//! Time-of-use energy prices and demand charges.

@@ -1,0 +1,1 @@
+//! Blocks of trips: energy per trip, SoC timeline, feasibility and charging insertion.

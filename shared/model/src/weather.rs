@@ -1,0 +1,1 @@
+//! Temperature series (hourly) and lookups.
