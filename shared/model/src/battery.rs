@@ -69,8 +69,20 @@ pub struct Battery {
 /// derated harder than NMC; LTO barely.
 pub fn cold_charge_factor(chemistry: Chemistry, temp_c: f64) -> f64 {
     let pts: &[(f64, f64)] = match chemistry {
-        Chemistry::Lfp => &[(-20.0, 0.05), (-10.0, 0.15), (0.0, 0.45), (10.0, 0.8), (15.0, 1.0)],
-        Chemistry::Nmc => &[(-20.0, 0.1), (-10.0, 0.3), (0.0, 0.6), (10.0, 0.9), (15.0, 1.0)],
+        Chemistry::Lfp => &[
+            (-20.0, 0.05),
+            (-10.0, 0.15),
+            (0.0, 0.45),
+            (10.0, 0.8),
+            (15.0, 1.0),
+        ],
+        Chemistry::Nmc => &[
+            (-20.0, 0.1),
+            (-10.0, 0.3),
+            (0.0, 0.6),
+            (10.0, 0.9),
+            (15.0, 1.0),
+        ],
         Chemistry::Lto => &[(-30.0, 0.5), (-20.0, 0.7), (-10.0, 0.9), (0.0, 1.0)],
     };
     interpolate(pts, temp_c)
@@ -82,9 +94,29 @@ pub fn cold_charge_factor(chemistry: Chemistry, temp_c: f64) -> f64 {
 /// ≈ 80–85 % at −20 °C (LFP loses more than NMC in the cold).
 pub fn capacity_temperature_factor(chemistry: Chemistry, temp_c: f64) -> f64 {
     let pts: &[(f64, f64)] = match chemistry {
-        Chemistry::Lfp => &[(-30.0, 0.70), (-20.0, 0.78), (-10.0, 0.86), (0.0, 0.92), (10.0, 0.97), (25.0, 1.0)],
-        Chemistry::Nmc => &[(-30.0, 0.76), (-20.0, 0.83), (-10.0, 0.89), (0.0, 0.94), (10.0, 0.98), (25.0, 1.0)],
-        Chemistry::Lto => &[(-30.0, 0.85), (-20.0, 0.90), (-10.0, 0.95), (0.0, 0.98), (25.0, 1.0)],
+        Chemistry::Lfp => &[
+            (-30.0, 0.70),
+            (-20.0, 0.78),
+            (-10.0, 0.86),
+            (0.0, 0.92),
+            (10.0, 0.97),
+            (25.0, 1.0),
+        ],
+        Chemistry::Nmc => &[
+            (-30.0, 0.76),
+            (-20.0, 0.83),
+            (-10.0, 0.89),
+            (0.0, 0.94),
+            (10.0, 0.98),
+            (25.0, 1.0),
+        ],
+        Chemistry::Lto => &[
+            (-30.0, 0.85),
+            (-20.0, 0.90),
+            (-10.0, 0.95),
+            (0.0, 0.98),
+            (25.0, 1.0),
+        ],
     };
     interpolate(pts, temp_c)
 }
@@ -104,14 +136,19 @@ mod tests {
     fn cold_factor_is_one_when_warm_and_falls_in_the_cold() {
         for c in [Chemistry::Lfp, Chemistry::Nmc, Chemistry::Lto] {
             assert_eq!(cold_charge_factor(c, 25.0), 1.0);
-            assert!(cold_charge_factor(c, -10.0) < cold_charge_factor(c, 10.0) || c == Chemistry::Lto);
+            assert!(
+                cold_charge_factor(c, -10.0) < cold_charge_factor(c, 10.0) || c == Chemistry::Lto
+            );
         }
         assert!(cold_charge_factor(Chemistry::Lfp, 0.0) < cold_charge_factor(Chemistry::Nmc, 0.0));
     }
 
     #[test]
     fn chemistry_parses_free_text() {
-        assert_eq!(Chemistry::parse("NMC (in-house packs)"), Some(Chemistry::Nmc));
+        assert_eq!(
+            Chemistry::parse("NMC (in-house packs)"),
+            Some(Chemistry::Nmc)
+        );
         assert_eq!(Chemistry::parse("LFP"), Some(Chemistry::Lfp));
         assert_eq!(Chemistry::parse("unknown"), None);
     }

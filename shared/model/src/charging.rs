@@ -59,14 +59,26 @@ pub fn inlet_to_cells(vehicle: &Vehicle, charger: &Charger) -> f64 {
 }
 
 /// The inlet power at `soc_pct` under `cond`, and which limit binds.
-pub fn power_at(vehicle: &Vehicle, charger: &Charger, cond: &ChargeConditions, soc_pct: f64) -> PowerAt {
+pub fn power_at(
+    vehicle: &Vehicle,
+    charger: &Charger,
+    cond: &ChargeConditions,
+    soc_pct: f64,
+) -> PowerAt {
     let b = &vehicle.battery;
     let warm = b.charge_curve.at(soc_pct).max(0.0);
     let factor = cold_charge_factor(b.chemistry, cond.battery_temp_c);
     let mut candidates: Vec<(f64, LimitingFactor)> = Vec::with_capacity(5);
     // The curve is measured for DC charging; an AC charge is bounded by the on-board charger and the
     // same cell-side curve, expressed at the inlet.
-    candidates.push((warm * factor, if factor < 1.0 { LimitingFactor::Temperature } else { LimitingFactor::VehicleCurve }));
+    candidates.push((
+        warm * factor,
+        if factor < 1.0 {
+            LimitingFactor::Temperature
+        } else {
+            LimitingFactor::VehicleCurve
+        },
+    ));
     if factor < 1.0 {
         // Report the temperature only when it, not the warm curve, is what binds.
         candidates.push((warm, LimitingFactor::VehicleCurve));
@@ -76,7 +88,10 @@ pub fn power_at(vehicle: &Vehicle, charger: &Charger, cond: &ChargeConditions, s
         ChargerKind::Ac => vehicle.onboard_charger_kw,
     };
     candidates.push((vehicle_max, LimitingFactor::VehicleMax));
-    candidates.push((charger.output_limit_kw(b.nominal_voltage_v), LimitingFactor::Charger));
+    candidates.push((
+        charger.output_limit_kw(b.nominal_voltage_v),
+        LimitingFactor::Charger,
+    ));
     if let Some(site) = cond.site_limit_kw {
         candidates.push((site.max(0.0) * charger.efficiency, LimitingFactor::Site));
     }
@@ -154,7 +169,11 @@ pub fn time_to_charge(
     let mut grid_kwh = 0.0;
     let mut shares: Vec<(LimitingFactor, f64)> = Vec::new();
     let start_power = power_at(vehicle, charger, cond, soc_pct);
-    let mut profile = vec![ProfilePoint { t_min: 0.0, soc_pct, power_kw: start_power.inlet_kw }];
+    let mut profile = vec![ProfilePoint {
+        t_min: 0.0,
+        soc_pct,
+        power_kw: start_power.inlet_kw,
+    }];
     let mut s = soc_pct;
     let mut next_profile = soc_pct.floor() + 1.0;
     while s < end - 1e-12 {
@@ -163,7 +182,11 @@ pub fn time_to_charge(
         if p.cells_kw <= 1e-9 {
             return Err(ModelError::impossible(
                 limit_field(p.limit),
-                format!("no charging power at {:.1} % SoC ({:?} is zero)", s + ds / 2.0, p.limit),
+                format!(
+                    "no charging power at {:.1} % SoC ({:?} is zero)",
+                    s + ds / 2.0,
+                    p.limit
+                ),
             ));
         }
         let e_cells = b.capacity_kwh * ds / 100.0;
@@ -178,7 +201,11 @@ pub fn time_to_charge(
         s += ds;
         if s >= next_profile - 1e-9 || s >= end - 1e-12 {
             let pw = power_at(vehicle, charger, cond, s.min(end)).inlet_kw;
-            profile.push(ProfilePoint { t_min: t_h * 60.0, soc_pct: s.min(end), power_kw: pw });
+            profile.push(ProfilePoint {
+                t_min: t_h * 60.0,
+                soc_pct: s.min(end),
+                power_kw: pw,
+            });
             next_profile = s.floor() + 1.0;
         }
     }
@@ -213,7 +240,9 @@ pub fn time_to_charge(
 
 fn limit_field(l: LimitingFactor) -> &'static str {
     match l {
-        LimitingFactor::VehicleCurve | LimitingFactor::Temperature => "vehicle.battery.charge_curve",
+        LimitingFactor::VehicleCurve | LimitingFactor::Temperature => {
+            "vehicle.battery.charge_curve"
+        }
         LimitingFactor::VehicleMax => "vehicle.battery.max_charge_kw",
         LimitingFactor::Charger => "charger.max_power_kw",
         LimitingFactor::Site => "site_limit_kw",
@@ -236,11 +265,21 @@ mod tests {
     }
 
     fn dc(kw: f64) -> Charger {
-        Charger { kind: ChargerKind::Dc, max_power_kw: kw, max_current_a: None, phases: 3, voltage_v: 230.0, efficiency: 1.0 }
+        Charger {
+            kind: ChargerKind::Dc,
+            max_power_kw: kw,
+            max_current_a: None,
+            phases: 3,
+            voltage_v: 230.0,
+            efficiency: 1.0,
+        }
     }
 
     fn warm() -> ChargeConditions {
-        ChargeConditions { battery_temp_c: 25.0, site_limit_kw: None }
+        ChargeConditions {
+            battery_temp_c: 25.0,
+            site_limit_kw: None,
+        }
     }
 
     #[test]
@@ -257,7 +296,8 @@ mod tests {
     fn taper_lengthens_the_time() {
         let v = flat_vehicle(300.0, 150.0);
         let mut tapered = v.clone();
-        tapered.battery.charge_curve = Curve::new(vec![(0.0, 150.0), (80.0, 150.0), (100.0, 50.0)]).unwrap();
+        tapered.battery.charge_curve =
+            Curve::new(vec![(0.0, 150.0), (80.0, 150.0), (100.0, 50.0)]).unwrap();
         let a = time_to_charge(&v, &dc(150.0), &warm(), 20.0, 100.0).unwrap();
         let b = time_to_charge(&tapered, &dc(150.0), &warm(), 20.0, 100.0).unwrap();
         assert!(b.duration_min > a.duration_min + 5.0);
@@ -266,7 +306,10 @@ mod tests {
     #[test]
     fn site_limit_below_charger_is_the_limit() {
         let v = flat_vehicle(300.0, 150.0);
-        let cond = ChargeConditions { battery_temp_c: 25.0, site_limit_kw: Some(50.0) };
+        let cond = ChargeConditions {
+            battery_temp_c: 25.0,
+            site_limit_kw: Some(50.0),
+        };
         let p = time_to_charge(&v, &dc(150.0), &cond, 20.0, 80.0).unwrap();
         assert_eq!(p.limiting_factor, LimitingFactor::Site);
         assert!((p.duration_min - 300.0 * 0.6 / 50.0 * 60.0).abs() < 1e-6);
@@ -275,7 +318,10 @@ mod tests {
     #[test]
     fn cold_battery_slows_charging() {
         let v = flat_vehicle(300.0, 150.0);
-        let cold = ChargeConditions { battery_temp_c: -5.0, site_limit_kw: None };
+        let cold = ChargeConditions {
+            battery_temp_c: -5.0,
+            site_limit_kw: None,
+        };
         let a = time_to_charge(&v, &dc(150.0), &warm(), 20.0, 80.0).unwrap();
         let b = time_to_charge(&v, &dc(150.0), &cold, 20.0, 80.0).unwrap();
         assert!(b.duration_min > a.duration_min * 1.5);
@@ -296,9 +342,20 @@ mod tests {
     fn e_transit_fifteen_to_eighty_in_about_half_an_hour() {
         // Ford: 15→80 % in ≈ 34 min on a 115 kW DC charger (published). Plausibility band 25–40 min.
         let v = &lookup("ford_e_transit_2022").unwrap().vehicle;
-        let c = Charger { kind: ChargerKind::Dc, max_power_kw: 150.0, max_current_a: None, phases: 3, voltage_v: 230.0, efficiency: 0.95 };
+        let c = Charger {
+            kind: ChargerKind::Dc,
+            max_power_kw: 150.0,
+            max_current_a: None,
+            phases: 3,
+            voltage_v: 230.0,
+            efficiency: 0.95,
+        };
         let p = time_to_charge(v, &c, &warm(), 15.0, 80.0).unwrap();
-        assert!(p.duration_min > 25.0 && p.duration_min < 40.0, "{}", p.duration_min);
+        assert!(
+            p.duration_min > 25.0 && p.duration_min < 40.0,
+            "{}",
+            p.duration_min
+        );
     }
 
     #[test]

@@ -27,7 +27,9 @@ impl Curve {
 
     /// A constant curve.
     pub fn constant(y: f64) -> Self {
-        Self { points: vec![(0.0, y)] }
+        Self {
+            points: vec![(0.0, y)],
+        }
     }
 
     /// The points.
@@ -54,12 +56,17 @@ impl Curve {
 
     /// Scales every y by `k`.
     pub fn scaled(&self, k: f64) -> Self {
-        Self { points: self.points.iter().map(|&(x, y)| (x, y * k)).collect() }
+        Self {
+            points: self.points.iter().map(|&(x, y)| (x, y * k)).collect(),
+        }
     }
 
     /// Largest y.
     pub fn max_y(&self) -> f64 {
-        self.points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max)
+        self.points
+            .iter()
+            .map(|p| p.1)
+            .fold(f64::NEG_INFINITY, f64::max)
     }
 
     /// The x values where the slope changes (the breakpoints).

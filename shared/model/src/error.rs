@@ -28,10 +28,16 @@ pub enum ModelError {
 impl ModelError {
     /// Shorthand for [`ModelError::Invalid`].
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ModelError::Invalid { field: field.into(), message: message.into() }
+        ModelError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
     }
     /// Shorthand for [`ModelError::Impossible`].
     pub fn impossible(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ModelError::Impossible { field: field.into(), message: message.into() }
+        ModelError::Impossible {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }

@@ -128,17 +128,99 @@ impl Vehicle {
     ///   (2.55 m wide × 3.2 m high, rounded corners), Crr 0.008 (bus tyres, 0.006–0.009), 6 wheels.
     /// - 18 m bus: 19,500 kg, A 8.3 m², 10 wheels. Class 8 tractor: 11,000 kg tractor, 15,000 kg
     ///   trailer + cargo as payload, Cd 0.6, A 10 m², Crr 0.0065.
-    /// - aux: car 0.3 kW, van 0.5 kW, buses 4–6 kW (air compressor, power steering, doors, lights).
+    /// - aux: car 0.3 kW, van 0.5 kW, 12 m bus 6 kW, 18 m bus 8 kW (air compressor, power steering, doors,
+    ///   lights, battery thermal management, cabin ventilation; e-bus studies report 3–8 kW without HVAC).
     pub fn class_default(class: VehicleClass) -> Vehicle {
         let motor = Curve::new(vec![(0.0, 0.84), (0.1, 0.92), (0.4, 0.95), (1.0, 0.93)])
             .unwrap_or_else(|_| Curve::constant(0.92));
-        let (mass, payload, cd, a, crr, wi, wn, wr, motor_kw, aux, cap, chem, chg, volt, obc) = match class {
-            VehicleClass::Car => (1800.0, 100.0, 0.28, 2.3, 0.009, 0.8, 4, 0.33, 150.0, 0.3, 60.0, Chemistry::Nmc, 100.0, 400.0, 11.0),
-            VehicleClass::VanLcv => (2700.0, 500.0, 0.40, 4.5, 0.010, 1.0, 4, 0.36, 198.0, 0.5, 68.0, Chemistry::Nmc, 115.0, 400.0, 11.0),
-            VehicleClass::CityBus12m => (13500.0, 1500.0, 0.65, 8.0, 0.008, 8.0, 6, 0.48, 250.0, 4.0, 350.0, Chemistry::Lfp, 150.0, 600.0, 22.0),
-            VehicleClass::ArticulatedBus18m => (19500.0, 2500.0, 0.70, 8.3, 0.008, 8.0, 10, 0.48, 300.0, 6.0, 500.0, Chemistry::Lfp, 150.0, 650.0, 22.0),
-            VehicleClass::Class8Tractor => (11000.0, 15000.0, 0.60, 10.0, 0.0065, 10.0, 18, 0.5, 400.0, 3.0, 438.0, Chemistry::Nmc, 270.0, 800.0, 22.0),
-        };
+        let (mass, payload, cd, a, crr, wi, wn, wr, motor_kw, aux, cap, chem, chg, volt, obc) =
+            match class {
+                VehicleClass::Car => (
+                    1800.0,
+                    100.0,
+                    0.28,
+                    2.3,
+                    0.009,
+                    0.8,
+                    4,
+                    0.33,
+                    150.0,
+                    0.3,
+                    60.0,
+                    Chemistry::Nmc,
+                    100.0,
+                    400.0,
+                    11.0,
+                ),
+                VehicleClass::VanLcv => (
+                    2700.0,
+                    500.0,
+                    0.40,
+                    4.5,
+                    0.010,
+                    1.0,
+                    4,
+                    0.36,
+                    198.0,
+                    0.5,
+                    68.0,
+                    Chemistry::Nmc,
+                    115.0,
+                    400.0,
+                    11.0,
+                ),
+                VehicleClass::CityBus12m => (
+                    13500.0,
+                    1500.0,
+                    0.65,
+                    8.0,
+                    0.008,
+                    8.0,
+                    6,
+                    0.48,
+                    250.0,
+                    6.0,
+                    350.0,
+                    Chemistry::Lfp,
+                    150.0,
+                    600.0,
+                    22.0,
+                ),
+                VehicleClass::ArticulatedBus18m => (
+                    19500.0,
+                    2500.0,
+                    0.70,
+                    8.3,
+                    0.008,
+                    8.0,
+                    10,
+                    0.48,
+                    300.0,
+                    8.0,
+                    500.0,
+                    Chemistry::Lfp,
+                    150.0,
+                    650.0,
+                    22.0,
+                ),
+                VehicleClass::Class8Tractor => (
+                    11000.0,
+                    15000.0,
+                    0.60,
+                    10.0,
+                    0.0065,
+                    10.0,
+                    18,
+                    0.5,
+                    400.0,
+                    3.0,
+                    438.0,
+                    Chemistry::Nmc,
+                    270.0,
+                    800.0,
+                    22.0,
+                ),
+            };
         Vehicle {
             id: None,
             class,
@@ -159,7 +241,11 @@ impl Vehicle {
             hvac: Hvac::Resistive,
             battery: Battery {
                 capacity_kwh: cap,
-                min_soc_pct: if matches!(class, VehicleClass::Car | VehicleClass::VanLcv) { 0.0 } else { 5.0 },
+                min_soc_pct: if matches!(class, VehicleClass::Car | VehicleClass::VanLcv) {
+                    0.0
+                } else {
+                    5.0
+                },
                 max_soc_pct: 100.0,
                 efficiency: 0.985,
                 chemistry: chem,
@@ -184,9 +270,15 @@ impl Vehicle {
 pub fn generic_curve(chem: Chemistry, max_kw: f64) -> Curve {
     let shape: &[(f64, f64)] = match chem {
         Chemistry::Lfp | Chemistry::Lto => &[(0.0, 1.0), (90.0, 1.0), (95.0, 0.6), (100.0, 0.1)],
-        Chemistry::Nmc => &[(0.0, 1.0), (80.0, 1.0), (90.0, 2.0 / 3.0), (100.0, 20.0 / 150.0)],
+        Chemistry::Nmc => &[
+            (0.0, 1.0),
+            (80.0, 1.0),
+            (90.0, 2.0 / 3.0),
+            (100.0, 20.0 / 150.0),
+        ],
     };
-    Curve::new(shape.iter().map(|&(s, f)| (s, f * max_kw)).collect()).unwrap_or_else(|_| Curve::constant(max_kw))
+    Curve::new(shape.iter().map(|&(s, f)| (s, f * max_kw)).collect())
+        .unwrap_or_else(|_| Curve::constant(max_kw))
 }
 
 // ---- catalogue --------------------------------------------------------------------------------
@@ -196,8 +288,14 @@ const CURVES_JSON: &str = include_str!("../data/charging_curves.json");
 
 /// Which Open EV Data curve belongs to which catalogue id (same model and year).
 const CURVE_LINKS: &[(&str, &str)] = &[
-    ("tesla_model3_lr_2021", "oed:7833cbf1-969a-908f-eadb-cce65d96ed53"),
-    ("hyundai_ioniq5_lr_2wd_2021", "oed:b58bc94d-d929-ad71-d95b-08b877bf76ba"),
+    (
+        "tesla_model3_lr_2021",
+        "oed:7833cbf1-969a-908f-eadb-cce65d96ed53",
+    ),
+    (
+        "hyundai_ioniq5_lr_2wd_2021",
+        "oed:b58bc94d-d929-ad71-d95b-08b877bf76ba",
+    ),
 ];
 
 /// Curves for catalogue vehicles that Open EV Data lacks. ESTIMATES, each with its reasoning.
@@ -206,12 +304,29 @@ fn curve_overrides(id: &str) -> Option<(Vec<(f64, f64)>, &'static str)> {
         // Ford quotes 15→80 % in about 34 min on DC (≈ 78 kW average over 44 kWh) with a 115 kW peak:
         // peak at low SoC, tapering through the mid range (shape ESTIMATED from that published pair).
         "ford_e_transit_2022" => Some((
-            vec![(0.0, 100.0), (10.0, 115.0), (30.0, 100.0), (50.0, 80.0), (70.0, 62.0), (80.0, 55.0), (90.0, 35.0), (100.0, 10.0)],
+            vec![
+                (0.0, 100.0),
+                (10.0, 115.0),
+                (30.0, 100.0),
+                (50.0, 80.0),
+                (70.0, 62.0),
+                (80.0, 55.0),
+                (90.0, 35.0),
+                (100.0, 10.0),
+            ],
             "charge_curve (ESTIMATE shaped to Ford's 115 kW peak and 15-80 % in ~34 min)",
         )),
         // Nissan Leaf e+: 100 kW peak (press), known for early taper; ESTIMATE.
         "nissan_leaf_eplus_2019" => Some((
-            vec![(0.0, 70.0), (10.0, 100.0), (40.0, 90.0), (60.0, 70.0), (80.0, 45.0), (90.0, 25.0), (100.0, 8.0)],
+            vec![
+                (0.0, 70.0),
+                (10.0, 100.0),
+                (40.0, 90.0),
+                (60.0, 70.0),
+                (80.0, 45.0),
+                (90.0, 25.0),
+                (100.0, 8.0),
+            ],
             "charge_curve (ESTIMATE from the 100 kW peak and typical Leaf e+ taper)",
         )),
         _ => None,
@@ -263,7 +378,10 @@ fn build_catalogue() -> Vec<CatalogueEntry> {
     let curves: Vec<RawCurve> = serde_json::from_str::<RawCurves>(CURVES_JSON)
         .map(|c| c.cars_and_vans_open_ev_data)
         .unwrap_or_default();
-    raw.vehicles.into_iter().filter_map(|r| entry_from_raw(r, &curves)).collect()
+    raw.vehicles
+        .into_iter()
+        .filter_map(|r| entry_from_raw(r, &curves))
+        .collect()
 }
 
 fn entry_from_raw(r: RawVehicle, curves: &[RawCurve]) -> Option<CatalogueEntry> {
@@ -319,13 +437,21 @@ fn entry_from_raw(r: RawVehicle, curves: &[RawCurve]) -> Option<CatalogueEntry> 
     if let Some(c) = linked.and_then(|c| Curve::new(c.curve.clone()).ok()) {
         v.battery.charge_curve = c;
     } else if let Some((pts, note)) = curve_overrides(&r.id) {
-        v.battery.charge_curve = Curve::new(pts).unwrap_or_else(|_| generic_curve(v.battery.chemistry, v.battery.max_charge_kw));
+        v.battery.charge_curve = Curve::new(pts)
+            .unwrap_or_else(|_| generic_curve(v.battery.chemistry, v.battery.max_charge_kw));
         est.push(note.to_string());
     } else {
         v.battery.charge_curve = generic_curve(v.battery.chemistry, v.battery.max_charge_kw);
-        est.push("charge_curve (generic estimate for the chemistry, scaled to max_charge_kw)".into());
+        est.push(
+            "charge_curve (generic estimate for the chemistry, scaled to max_charge_kw)".into(),
+        );
     }
-    Some(CatalogueEntry { vehicle: v, name: r.name, source: r.source, estimated_fields: est })
+    Some(CatalogueEntry {
+        vehicle: v,
+        name: r.name,
+        source: r.source,
+        estimated_fields: est,
+    })
 }
 
 fn motor_kw_of(v: &serde_json::Value) -> Option<f64> {
@@ -368,7 +494,10 @@ mod tests {
         let e = lookup("yutong_e12").unwrap();
         assert_eq!(e.vehicle.class, VehicleClass::CityBus12m);
         assert_eq!(e.vehicle.mass_kg, 13750.0);
-        assert!(e.estimated_fields.iter().any(|f| f.starts_with("rolling_resistance")));
+        assert!(e
+            .estimated_fields
+            .iter()
+            .any(|f| f.starts_with("rolling_resistance")));
         assert_eq!(e.vehicle.battery.chemistry, Chemistry::Lfp);
     }
 
