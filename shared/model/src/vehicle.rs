@@ -119,6 +119,31 @@ pub struct CatalogueEntry {
     pub source: String,
     /// Fields that are class defaults or estimates, not published figures.
     pub estimated_fields: Vec<String>,
+    /// Where each road-load parameter (mass, Cd, A, Crr, motor) comes from.
+    pub road_load: Vec<ParamSource>,
+}
+
+/// Whether a parameter is a published figure or an estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provenance {
+    /// Published by the manufacturer or a test (see the entry's `source`).
+    Measured,
+    /// A class default, a rule of thumb or an unverified figure.
+    Estimated,
+}
+
+/// The origin of one road-load parameter of a catalogue vehicle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamSource {
+    /// Wire name of the parameter (`mass_kg`, `drag_coefficient`, ...).
+    pub field: String,
+    /// Its value.
+    pub value: f64,
+    /// Measured or estimated.
+    pub provenance: Provenance,
+    /// Where it comes from.
+    pub source: String,
 }
 
 impl Vehicle {
@@ -353,6 +378,8 @@ struct RawVehicle {
     frontal_area_m2: Option<f64>,
     drag_coefficient: Option<f64>,
     motor_kw: Option<serde_json::Value>,
+    width_m: Option<f64>,
+    height_m: Option<f64>,
     #[serde(default)]
     estimated_fields: Vec<String>,
     #[serde(default)]
@@ -446,12 +473,211 @@ fn entry_from_raw(r: RawVehicle, curves: &[RawCurve]) -> Option<CatalogueEntry> 
             "charge_curve (generic estimate for the chemistry, scaled to max_charge_kw)".into(),
         );
     }
+    let road_load = road_load_overlay(&r, &mut v, &mut est);
     Some(CatalogueEntry {
         vehicle: v,
         name: r.name,
         source: r.source,
         estimated_fields: est,
+        road_load,
     })
+}
+
+// ---- road-load overlay ------------------------------------------------------------------------
+
+/// Per-vehicle road-load figures the catalogue file lacks: `(id, field, value, provenance, source)`.
+/// Each is an ESTIMATE unless marked measured; unverified press figures are marked estimated.
+const ROAD_LOAD_OVERLAY: &[(&str, &str, f64, Provenance, &str)] = &[
+    (
+        "byd_k9_12m",
+        "motor_max_kw",
+        180.0,
+        Provenance::Estimated,
+        "2 × 90 kW in-wheel motors (BYD K9 press specification, unverified)",
+    ),
+    (
+        "proterra_zx5_max_40ft",
+        "motor_max_kw",
+        380.0,
+        Provenance::Estimated,
+        "DuoPower drivetrain, 510 hp peak (Proterra press material, unverified)",
+    ),
+    (
+        "hyundai_ioniq5_lr_2wd_2021",
+        "motor_max_kw",
+        160.0,
+        Provenance::Estimated,
+        "160 kW rear motor (Hyundai press release 2021, unverified)",
+    ),
+    (
+        "hyundai_ioniq5_lr_2wd_2021",
+        "drag_coefficient",
+        0.288,
+        Provenance::Estimated,
+        "Cd 0.288 (Hyundai press release 2021, unverified)",
+    ),
+    (
+        "nissan_leaf_eplus_2019",
+        "motor_max_kw",
+        160.0,
+        Provenance::Estimated,
+        "160 kW (Nissan press release 2019, unverified)",
+    ),
+    (
+        "tesla_model3_lr_2021",
+        "motor_max_kw",
+        324.0,
+        Provenance::Estimated,
+        "combined front + rear output ≈ 324 kW (press reports, unverified)",
+    ),
+];
+
+/// Frontal area as a fraction of width × height (rounded corners, ground clearance, wheels). ESTIMATES:
+/// box-like buses and trucks ≈ 0.92, cars and vans ≈ 0.85 (the rule of thumb of vehicle-dynamics texts).
+fn frontal_area_fill(class: VehicleClass) -> f64 {
+    match class {
+        VehicleClass::Car | VehicleClass::VanLcv => 0.85,
+        _ => 0.92,
+    }
+}
+
+/// Why each class default road-load value is what it is (see [`Vehicle::class_default`]).
+fn class_default_reason(field: &str, class: VehicleClass) -> &'static str {
+    let bus = matches!(
+        class,
+        VehicleClass::CityBus12m | VehicleClass::ArticulatedBus18m
+    );
+    match field {
+        "mass_kg" if bus => "class default: typical curb mass of the class (Yutong E12 13,750 kg, Proterra ZX5 15,127 kg)",
+        "mass_kg" => "class default: typical curb mass of the class",
+        "drag_coefficient" if bus => "class default: Cd 0.65–0.70, a blunt-fronted city bus",
+        "drag_coefficient" => "class default: typical of the class",
+        "frontal_area_m2" => "class default: width × height of the class, rounded",
+        "rolling_resistance" if bus => "class default: bus tyres on asphalt, Crr 0.006–0.009",
+        "rolling_resistance" if class == VehicleClass::Class8Tractor => {
+            "class default: low-rolling-resistance truck tyres, Crr ≈ 0.0065"
+        }
+        "rolling_resistance" => "class default: passenger-car tyres on asphalt, Crr 0.008–0.010",
+        _ => "class default: typical motor peak power of the class",
+    }
+}
+
+/// Applies [`ROAD_LOAD_OVERLAY`] and the frontal-area rule to a catalogue vehicle, and records where
+/// every road-load parameter came from (catalogue file, overlay, dimensions, or class default).
+fn road_load_overlay(r: &RawVehicle, v: &mut Vehicle, est: &mut Vec<String>) -> Vec<ParamSource> {
+    // The catalogue file names two of these fields differently.
+    let raw_name = |f: &str| {
+        match f {
+            "mass_kg" => "curb_mass_kg",
+            "motor_max_kw" => "motor_kw",
+            other => other,
+        }
+        .to_string()
+    };
+    let listed_estimated = |f: &str| {
+        r.estimated_fields
+            .iter()
+            .any(|e| e.starts_with(&raw_name(f)))
+    };
+    let from_file = |f: &str, present: bool| -> Option<ParamSource> {
+        present.then(|| ParamSource {
+            field: f.to_string(),
+            value: 0.0,
+            provenance: if listed_estimated(f) {
+                Provenance::Estimated
+            } else {
+                Provenance::Measured
+            },
+            source: "catalogue (vehicles.json), see the entry's source".to_string(),
+        })
+    };
+    let mut out: Vec<ParamSource> = Vec::new();
+    let fields: [(&str, bool); 5] = [
+        ("mass_kg", r.curb_mass_kg.is_some()),
+        ("drag_coefficient", r.drag_coefficient.is_some()),
+        ("frontal_area_m2", r.frontal_area_m2.is_some()),
+        ("rolling_resistance", false),
+        (
+            "motor_max_kw",
+            r.motor_kw.as_ref().and_then(motor_kw_of).is_some(),
+        ),
+    ];
+    for (field, present) in fields {
+        let overlay = ROAD_LOAD_OVERLAY
+            .iter()
+            .find(|(id, f, ..)| *id == r.id && *f == field);
+        let src = if let Some(&(_, _, value, prov, source)) = overlay {
+            set_road_load(v, field, value);
+            Some(ParamSource {
+                field: field.into(),
+                value,
+                provenance: prov,
+                source: source.into(),
+            })
+        } else if let Some(s) = from_file(field, present) {
+            Some(s)
+        } else if field == "frontal_area_m2" {
+            match (r.width_m, r.height_m) {
+                (Some(w), Some(h)) if w > 0.0 && h > 0.0 => {
+                    let a = frontal_area_fill(v.class) * w * h;
+                    set_road_load(v, field, a);
+                    Some(ParamSource {
+                        field: field.into(),
+                        value: a,
+                        provenance: Provenance::Estimated,
+                        source: format!(
+                            "{} × width × height from the catalogue",
+                            frontal_area_fill(v.class)
+                        ),
+                    })
+                }
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let src = src.unwrap_or_else(|| ParamSource {
+            field: field.into(),
+            value: 0.0,
+            provenance: Provenance::Estimated,
+            source: class_default_reason(field, v.class).into(),
+        });
+        if src.provenance == Provenance::Estimated
+            && !est
+                .iter()
+                .any(|e| e.starts_with(field) && e.contains("ESTIMATE"))
+        {
+            est.retain(|e| !e.starts_with(&format!("{field} (class default)")));
+            est.push(format!("{field} (ESTIMATE: {})", src.source));
+        }
+        out.push(ParamSource {
+            value: road_load_value(v, field),
+            ..src
+        });
+    }
+    v.battery.max_discharge_kw = v.motor_max_kw * 1.2;
+    out
+}
+
+fn set_road_load(v: &mut Vehicle, field: &str, x: f64) {
+    match field {
+        "mass_kg" => v.mass_kg = x,
+        "drag_coefficient" => v.drag_coefficient = x,
+        "frontal_area_m2" => v.frontal_area_m2 = x,
+        "rolling_resistance" => v.rolling_resistance = x,
+        "motor_max_kw" => v.motor_max_kw = x,
+        _ => {}
+    }
+}
+
+fn road_load_value(v: &Vehicle, field: &str) -> f64 {
+    match field {
+        "mass_kg" => v.mass_kg,
+        "drag_coefficient" => v.drag_coefficient,
+        "frontal_area_m2" => v.frontal_area_m2,
+        "rolling_resistance" => v.rolling_resistance,
+        _ => v.motor_max_kw,
+    }
 }
 
 fn motor_kw_of(v: &serde_json::Value) -> Option<f64> {
@@ -499,6 +725,51 @@ mod tests {
             .iter()
             .any(|f| f.starts_with("rolling_resistance")));
         assert_eq!(e.vehicle.battery.chemistry, Chemistry::Lfp);
+    }
+
+    #[test]
+    fn every_catalogue_vehicle_says_where_each_road_load_value_comes_from() {
+        for e in catalogue() {
+            let fields: Vec<&str> = e.road_load.iter().map(|p| p.field.as_str()).collect();
+            assert_eq!(
+                fields,
+                [
+                    "mass_kg",
+                    "drag_coefficient",
+                    "frontal_area_m2",
+                    "rolling_resistance",
+                    "motor_max_kw"
+                ]
+            );
+            for p in &e.road_load {
+                assert!(
+                    p.value > 0.0 && !p.source.is_empty(),
+                    "{:?}: {p:?}",
+                    e.vehicle.id
+                );
+                if p.provenance == Provenance::Estimated {
+                    assert!(
+                        e.estimated_fields.iter().any(|f| f.starts_with(&p.field)),
+                        "{:?}: {}",
+                        e.vehicle.id,
+                        p.field
+                    );
+                }
+            }
+        }
+        // Yutong: published curb mass and motor; frontal area from its 2.5 m × 3.285 m
+        let y = lookup("yutong_e12").unwrap();
+        let a = y
+            .road_load
+            .iter()
+            .find(|p| p.field == "frontal_area_m2")
+            .unwrap();
+        assert!(
+            (a.value - 0.92 * 2.5 * 3.285).abs() < 1e-9 && a.provenance == Provenance::Estimated
+        );
+        let m = y.road_load.iter().find(|p| p.field == "mass_kg").unwrap();
+        assert_eq!((m.value, m.provenance), (13750.0, Provenance::Measured));
+        assert_eq!(y.vehicle.motor_max_kw, 215.0);
     }
 
     #[test]
