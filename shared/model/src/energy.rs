@@ -291,12 +291,18 @@ impl Step {
 impl Plant<'_> {
     fn step(&self, v_prev: f64, v: f64, dt: f64, grade: f64) -> Step {
         let vbar = 0.5 * (v + v_prev);
-        let theta = grade.atan();
+        // sin(atan g) = g/√(1+g²), cos(atan g) = 1/√(1+g²)
+        let (sin, cos) = if grade == 0.0 {
+            (0.0, 1.0)
+        } else {
+            let c = 1.0 / (1.0 + grade * grade).sqrt();
+            (grade * c, c)
+        };
         Step {
             accel: self.m * (v * v - v_prev * v_prev) / (2.0 * dt),
-            grade: self.m * G_MPS2 * theta.sin() * vbar,
+            grade: self.m * G_MPS2 * sin * vbar,
             drag: self.cda_half_rho * vbar * vbar * vbar,
-            roll: self.m * G_MPS2 * self.crr * theta.cos() * vbar,
+            roll: self.m * G_MPS2 * self.crr * cos * vbar,
             wheel: self.j_half_n_over_r2 * (v * v - v_prev * v_prev) / dt,
         }
     }
