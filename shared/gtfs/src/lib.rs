@@ -1,0 +1,10 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod feed;
+mod shape_ops;
+pub mod weather;
+
+pub use error::GtfsError;
+pub use feed::{load_feed, Feed, ImportOptions, ImportedBlock, ImportedTrip, ServiceDay};
