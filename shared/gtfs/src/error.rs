@@ -86,24 +86,53 @@ impl GtfsError {
         match e {
             E::MissingFile(file) => GtfsError::MissingFile { path, file },
             E::ReferenceError(id) => GtfsError::UnknownId { path, id },
-            E::Zip(z) => GtfsError::BrokenZip { path, detail: z.to_string() },
+            E::Zip(z) => GtfsError::BrokenZip {
+                path,
+                detail: z.to_string(),
+            },
             E::NotFileNorDirectory(_) => GtfsError::Open {
                 path,
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "neither a file nor a directory"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "neither a file nor a directory",
+                ),
             },
             E::IO(source) => GtfsError::Open { path, source },
-            E::InvalidTime(t) => GtfsError::Parse { path, detail: format!("'{t}' is not a GTFS time (H:MM:SS or HH:MM:SS, hours may exceed 24)") },
-            E::CSVError { file_name, source, line_in_error } => {
+            E::InvalidTime(t) => GtfsError::Parse {
+                path,
+                detail: format!(
+                    "'{t}' is not a GTFS time (H:MM:SS or HH:MM:SS, hours may exceed 24)"
+                ),
+            },
+            E::CSVError {
+                file_name,
+                source,
+                line_in_error,
+            } => {
                 let line = line_in_error
                     .map(|l| {
-                        let pairs: Vec<String> = l.headers.iter().zip(&l.values).map(|(h, v)| format!("{h}={v:?}")).collect();
+                        let pairs: Vec<String> = l
+                            .headers
+                            .iter()
+                            .zip(&l.values)
+                            .map(|(h, v)| format!("{h}={v:?}"))
+                            .collect();
                         format!(" in row [{}]", pairs.join(", "))
                     })
                     .unwrap_or_default();
-                GtfsError::Parse { path, detail: format!("{file_name}: {source}{line}") }
+                GtfsError::Parse {
+                    path,
+                    detail: format!("{file_name}: {source}{line}"),
+                }
             }
-            E::NamedFileIO { file_name, source } => GtfsError::Parse { path, detail: format!("cannot read {file_name}: {source}") },
-            other => GtfsError::Parse { path, detail: other.to_string() },
+            E::NamedFileIO { file_name, source } => GtfsError::Parse {
+                path,
+                detail: format!("cannot read {file_name}: {source}"),
+            },
+            other => GtfsError::Parse {
+                path,
+                detail: other.to_string(),
+            },
         }
     }
 }

@@ -38,7 +38,11 @@ impl Default for ImportOptions {
     /// No date, 5 min minimum layover, no maximum, 200 m terminals (the bays of one bus interchange:
     /// Cairns' five stands at The Pier lie within 80 m).
     fn default() -> Self {
-        Self { date: None, chain: ChainOptions::default(), terminal_radius_m: 200.0 }
+        Self {
+            date: None,
+            chain: ChainOptions::default(),
+            terminal_radius_m: 200.0,
+        }
     }
 }
 
@@ -144,11 +148,17 @@ pub struct Chaining {
 pub fn load_feed(path: &Path) -> Result<Feed, GtfsError> {
     let pb = path.to_path_buf();
     if !path.exists() {
-        return Err(GtfsError::Open { path: pb, source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file") });
+        return Err(GtfsError::Open {
+            path: pb,
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        });
     }
     let gtfs = Gtfs::from_path(path).map_err(|e| GtfsError::from_reader(pb.clone(), e))?;
     if gtfs.calendar.is_empty() && gtfs.calendar_dates.is_empty() {
-        return Err(GtfsError::MissingFile { path: pb, file: "calendar.txt or calendar_dates.txt".into() });
+        return Err(GtfsError::MissingFile {
+            path: pb,
+            file: "calendar.txt or calendar_dates.txt".into(),
+        });
     }
     let shapes = gtfs
         .shapes
@@ -156,10 +166,21 @@ pub fn load_feed(path: &Path) -> Result<Feed, GtfsError> {
         .map(|(id, pts)| {
             let mut pts: Vec<&gtfs_structures::Shape> = pts.iter().collect();
             pts.sort_by_key(|p| p.sequence);
-            (id.clone(), PreparedShape::new(pts.iter().map(|p| LatLon::new(p.latitude, p.longitude)).collect()))
+            (
+                id.clone(),
+                PreparedShape::new(
+                    pts.iter()
+                        .map(|p| LatLon::new(p.latitude, p.longitude))
+                        .collect(),
+                ),
+            )
         })
         .collect();
-    Ok(Feed { path: pb, gtfs, shapes })
+    Ok(Feed {
+        path: pb,
+        gtfs,
+        shapes,
+    })
 }
 
 impl Feed {
@@ -189,7 +210,12 @@ impl Feed {
     /// Whether `service_id` runs on `date` (calendar weekdays within its range, then
     /// calendar_dates: an addition wins, a removal removes).
     pub fn service_runs(&self, service_id: &str, date: Date) -> bool {
-        if let Some(ex) = self.gtfs.calendar_dates.get(service_id).and_then(|v| v.iter().find(|d| d.date == date)) {
+        if let Some(ex) = self
+            .gtfs
+            .calendar_dates
+            .get(service_id)
+            .and_then(|v| v.iter().find(|d| d.date == date))
+        {
             return ex.exception_type == Exception::Added;
         }
         self.gtfs
@@ -221,7 +247,12 @@ impl Feed {
         let mut d = first;
         for _ in 0..7 {
             let services: HashSet<String> = self.services_on(d).into_iter().collect();
-            let n = self.gtfs.trips.values().filter(|t| services.contains(&t.service_id)).count();
+            let n = self
+                .gtfs
+                .trips
+                .values()
+                .filter(|t| services.contains(&t.service_id))
+                .count();
             if best.is_none_or(|(m, _)| n > m) {
                 best = Some((n, d));
             }
@@ -238,7 +269,13 @@ impl Feed {
         };
         let services = self.services_on(date);
         let active: HashSet<&str> = services.iter().map(String::as_str).collect();
-        let mut ids: Vec<&String> = self.gtfs.trips.iter().filter(|(_, t)| active.contains(t.service_id.as_str())).map(|(id, _)| id).collect();
+        let mut ids: Vec<&String> = self
+            .gtfs
+            .trips
+            .iter()
+            .filter(|(_, t)| active.contains(t.service_id.as_str()))
+            .map(|(id, _)| id)
+            .collect();
         ids.sort();
         if ids.is_empty() {
             return Err(self.no_service(date.to_string()));
@@ -271,7 +308,11 @@ impl Feed {
                 arrive_s: t.arrive_s,
             })
             .collect();
-        let blocks = build_blocks(&block_trips, opts.chain).map_err(|source| GtfsError::Blocks { path: self.path.clone(), source })?;
+        let blocks =
+            build_blocks(&block_trips, opts.chain).map_err(|source| GtfsError::Blocks {
+                path: self.path.clone(),
+                source,
+            })?;
         let with_id = block_ids.iter().filter(|b| b.is_some()).count();
         let blocks_from = if with_id == trips.len() {
             "block_id"
@@ -312,42 +353,86 @@ impl Feed {
     }
 
     fn no_service(&self, date: String) -> GtfsError {
-        let (first, last) = self.date_range().map_or((String::from("-"), String::from("-")), |(a, b)| (a.to_string(), b.to_string()));
-        GtfsError::NoService { path: self.path.clone(), date, first, last }
+        let (first, last) = self
+            .date_range()
+            .map_or((String::from("-"), String::from("-")), |(a, b)| {
+                (a.to_string(), b.to_string())
+            });
+        GtfsError::NoService {
+            path: self.path.clone(),
+            date,
+            first,
+            last,
+        }
     }
 
     fn bad_trip(&self, trip: &str, detail: impl Into<String>) -> GtfsError {
-        GtfsError::BadTrip { path: self.path.clone(), trip: trip.to_string(), detail: detail.into() }
+        GtfsError::BadTrip {
+            path: self.path.clone(),
+            trip: trip.to_string(),
+            detail: detail.into(),
+        }
     }
 
     /// One trip, or its frequency-based instances, as imported trips.
-    fn trip_instances(&self, t: &gtfs_structures::Trip, date: Date) -> Result<Vec<ImportedTrip>, GtfsError> {
+    fn trip_instances(
+        &self,
+        t: &gtfs_structures::Trip,
+        date: Date,
+    ) -> Result<Vec<ImportedTrip>, GtfsError> {
         let st = &t.stop_times;
         if st.len() < 2 {
-            return Err(self.bad_trip(&t.id, format!("has {} stop time(s); a trip needs at least two", st.len())));
+            return Err(self.bad_trip(
+                &t.id,
+                format!("has {} stop time(s); a trip needs at least two", st.len()),
+            ));
         }
         let mut stops = Vec::with_capacity(st.len());
         for s in st {
             match (s.stop.latitude, s.stop.longitude) {
-                (Some(lat), Some(lon)) if lat.is_finite() && lon.is_finite() => stops.push(LatLon::new(lat, lon)),
-                _ => return Err(self.bad_trip(&t.id, format!("stops at `{}`, which has no coordinates", s.stop.id))),
+                (Some(lat), Some(lon)) if lat.is_finite() && lon.is_finite() => {
+                    stops.push(LatLon::new(lat, lon))
+                }
+                _ => {
+                    return Err(self.bad_trip(
+                        &t.id,
+                        format!("stops at `{}`, which has no coordinates", s.stop.id),
+                    ))
+                }
             }
         }
         let straight = stop_positions_km(&stops);
         let straight_km = straight.last().copied().unwrap_or(0.0);
-        let along_shape = t.shape_id.as_deref().and_then(|id| self.shapes.get(id)).and_then(|sh| sh.positions_km(&stops));
+        let along_shape = t
+            .shape_id
+            .as_deref()
+            .and_then(|id| self.shapes.get(id))
+            .and_then(|sh| sh.positions_km(&stops));
         // A shape that measures shorter than straight lines between the stops does not fit this trip.
         let (pos, source) = match along_shape {
-            Some(p) if p.last().copied().unwrap_or(0.0) - p[0] >= 0.95 * straight_km => (p, "shape"),
+            Some(p) if p.last().copied().unwrap_or(0.0) - p[0] >= 0.95 * straight_km => {
+                (p, "shape")
+            }
             _ => (straight, "stops"),
         };
         let distance_km = (pos.last().copied().unwrap_or(0.0) - pos[0]).max(0.0);
         // Times: arrival at the end, departure at the start; fill empties.
-        let mut arr: Vec<Option<u32>> = st.iter().map(|s| s.arrival_time.or(s.departure_time)).collect();
-        let mut dep: Vec<Option<u32>> = st.iter().map(|s| s.departure_time.or(s.arrival_time)).collect();
+        let mut arr: Vec<Option<u32>> = st
+            .iter()
+            .map(|s| s.arrival_time.or(s.departure_time))
+            .collect();
+        let mut dep: Vec<Option<u32>> = st
+            .iter()
+            .map(|s| s.departure_time.or(s.arrival_time))
+            .collect();
         let filled = interpolate_times(&mut arr, &pos)
             .and_then(|a| interpolate_times(&mut dep, &pos).map(|_| a))
-            .ok_or_else(|| self.bad_trip(&t.id, "has no time at its first or last stop (GTFS requires both)"))?;
+            .ok_or_else(|| {
+                self.bad_trip(
+                    &t.id,
+                    "has no time at its first or last stop (GTFS requires both)",
+                )
+            })?;
         let depart0 = i64::from(dep[0].unwrap_or(0));
         let arrive0 = i64::from(arr[arr.len() - 1].unwrap_or(0));
         if arrive0 < depart0 {
@@ -361,10 +446,16 @@ impl Feed {
             Ok(ImportedTrip {
                 id,
                 route_id: t.route_id.clone(),
-                route: self.gtfs.routes.get(&t.route_id).and_then(|r| r.short_name.clone()),
+                route: self
+                    .gtfs
+                    .routes
+                    .get(&t.route_id)
+                    .and_then(|r| r.short_name.clone()),
                 service_id: t.service_id.clone(),
-                depart: iso(date, depart_s).ok_or_else(|| self.bad_trip(&t.id, "departs outside the calendar's range"))?,
-                arrive: iso(date, arrive_s).ok_or_else(|| self.bad_trip(&t.id, "arrives outside the calendar's range"))?,
+                depart: iso(date, depart_s)
+                    .ok_or_else(|| self.bad_trip(&t.id, "departs outside the calendar's range"))?,
+                arrive: iso(date, arrive_s)
+                    .ok_or_else(|| self.bad_trip(&t.id, "arrives outside the calendar's range"))?,
                 depart_time: gtfs_time(depart_s),
                 arrive_time: gtfs_time(arrive_s),
                 depart_s,
@@ -372,14 +463,28 @@ impl Feed {
                 distance_km,
                 distance_source: source,
                 duration_min: dur_h * 60.0,
-                average_speed_kph: if dur_h > 0.0 { distance_km / dur_h } else { 0.0 },
+                average_speed_kph: if dur_h > 0.0 {
+                    distance_km / dur_h
+                } else {
+                    0.0
+                },
                 stop_count: n_stops,
-                stops_per_km: if distance_km > 0.0 { (n_stops - 1) as f64 / distance_km } else { 0.0 },
+                stops_per_km: if distance_km > 0.0 {
+                    (n_stops - 1) as f64 / distance_km
+                } else {
+                    0.0
+                },
                 interpolated_times: filled,
                 start_stop: first.id.clone(),
                 end_stop: last.id.clone(),
-                start_location: first.parent_station.clone().unwrap_or_else(|| first.id.clone()),
-                end_location: last.parent_station.clone().unwrap_or_else(|| last.id.clone()),
+                start_location: first
+                    .parent_station
+                    .clone()
+                    .unwrap_or_else(|| first.id.clone()),
+                end_location: last
+                    .parent_station
+                    .clone()
+                    .unwrap_or_else(|| last.id.clone()),
             })
         };
         if t.frequencies.is_empty() {
@@ -394,7 +499,11 @@ impl Feed {
             }
             let mut s = i64::from(f.start_time);
             while s < i64::from(f.end_time) {
-                out.push(make(format!("{}@{}", t.id, gtfs_time(s)), s, s + (arrive0 - depart0))?);
+                out.push(make(
+                    format!("{}@{}", t.id, gtfs_time(s)),
+                    s,
+                    s + (arrive0 - depart0),
+                )?);
                 s += i64::from(f.headway_secs);
             }
         }
@@ -404,12 +513,20 @@ impl Feed {
     /// Terminal keys: stops of one parent station already share a key; stops within `radius_m` of
     /// each other (transitively) are merged too. The key is the smallest stop id of the group.
     fn assign_terminals(&self, trips: &mut [ImportedTrip], radius_m: f64) {
-        let mut keys: Vec<String> = trips.iter().flat_map(|t| [t.start_location.clone(), t.end_location.clone()]).collect();
+        let mut keys: Vec<String> = trips
+            .iter()
+            .flat_map(|t| [t.start_location.clone(), t.end_location.clone()])
+            .collect();
         keys.sort();
         keys.dedup();
         let pos: Vec<Option<LatLon>> = keys
             .iter()
-            .map(|k| self.gtfs.stops.get(k).and_then(|s| Some(LatLon::new(s.latitude?, s.longitude?))))
+            .map(|k| {
+                self.gtfs
+                    .stops
+                    .get(k)
+                    .and_then(|s| Some(LatLon::new(s.latitude?, s.longitude?)))
+            })
             .collect();
         // Union-find over the (few) terminal stops.
         let mut parent: Vec<usize> = (0..keys.len()).collect();
@@ -433,8 +550,14 @@ impl Feed {
                 }
             }
         }
-        let name: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
-        let resolved: Vec<String> = (0..keys.len()).map(|i| keys[root(&mut parent, i)].clone()).collect();
+        let name: HashMap<&str, usize> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.as_str(), i))
+            .collect();
+        let resolved: Vec<String> = (0..keys.len())
+            .map(|i| keys[root(&mut parent, i)].clone())
+            .collect();
         for t in trips.iter_mut() {
             if let Some(&i) = name.get(t.start_location.as_str()) {
                 t.start_location = resolved[i].clone();
@@ -454,10 +577,14 @@ pub fn gtfs_time(s: i64) -> String {
 /// The civil date-time `s` seconds after `date`'s midnight, ISO 8601 (`2014-06-10T05:50:00`).
 pub fn iso(date: Date, s: i64) -> Option<String> {
     let dt: DateTime = date.to_datetime(Time::midnight());
-    dt.checked_add(jiff::Span::new().seconds(s)).ok().map(|d| d.to_string())
+    dt.checked_add(jiff::Span::new().seconds(s))
+        .ok()
+        .map(|d| d.to_string())
 }
 
 /// Parses `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Result<Date, String> {
-    s.trim().parse::<Date>().map_err(|e| format!("`{s}` is not a date (YYYY-MM-DD): {e}"))
+    s.trim()
+        .parse::<Date>()
+        .map_err(|e| format!("`{s}` is not a date (YYYY-MM-DD): {e}"))
 }

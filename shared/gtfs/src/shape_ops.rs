@@ -86,7 +86,11 @@ pub(crate) fn interpolate_times(times: &mut [Option<u32>], pos_km: &[f64]) -> Op
             let (t0, t1) = (f64::from(times[prev]?), f64::from(times[i]?));
             let (d0, d1) = (pos_km[prev], pos_km[i]);
             for (j, slot) in times.iter_mut().enumerate().take(i).skip(prev + 1) {
-                let f = if d1 > d0 { (pos_km[j] - d0) / (d1 - d0) } else { (j - prev) as f64 / (i - prev) as f64 };
+                let f = if d1 > d0 {
+                    (pos_km[j] - d0) / (d1 - d0)
+                } else {
+                    (j - prev) as f64 / (i - prev) as f64
+                };
                 *slot = Some((t0 + f.clamp(0.0, 1.0) * (t1 - t0)).round() as u32);
                 filled += 1;
             }
@@ -113,7 +117,11 @@ mod tests {
     #[test]
     fn stops_on_a_straight_shape_measure_their_separation() {
         let shape = PreparedShape::new(line(101));
-        let stops = [LatLon::new(0.0001, 0.010), LatLon::new(-0.0001, 0.050), LatLon::new(0.0, 0.090)];
+        let stops = [
+            LatLon::new(0.0001, 0.010),
+            LatLon::new(-0.0001, 0.050),
+            LatLon::new(0.0, 0.090),
+        ];
         let pos = shape.positions_km(&stops).unwrap();
         let expected = haversine_km(LatLon::new(0.0, 0.010), LatLon::new(0.0, 0.090));
         assert!((pos[2] - pos[0] - expected).abs() < 1e-9, "{pos:?}");
@@ -126,7 +134,11 @@ mod tests {
         let back: Vec<LatLon> = pts.iter().rev().skip(1).copied().collect();
         pts.extend(back);
         let shape = PreparedShape::new(pts);
-        let stops = [LatLon::new(0.0, 0.0), LatLon::new(0.0, 0.1), LatLon::new(0.0, 0.0)];
+        let stops = [
+            LatLon::new(0.0, 0.0),
+            LatLon::new(0.0, 0.1),
+            LatLon::new(0.0, 0.0),
+        ];
         let pos = shape.positions_km(&stops).unwrap();
         let there_and_back = 2.0 * haversine_km(LatLon::new(0.0, 0.0), LatLon::new(0.0, 0.1));
         assert!((pos[2] - pos[0] - there_and_back).abs() < 1e-6, "{pos:?}");

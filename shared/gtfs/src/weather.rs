@@ -42,7 +42,9 @@ pub struct Window {
 impl TemperatureSeries {
     /// The time of value `i`.
     pub fn time_of(&self, i: usize) -> Option<DateTime> {
-        self.start.checked_add(jiff::Span::new().hours(i64::try_from(i).ok()?)).ok()
+        self.start
+            .checked_add(jiff::Span::new().hours(i64::try_from(i).ok()?))
+            .ok()
     }
 
     /// The `hours`-long window with the lowest mean (`coldest = true`) or the highest; `None` if the
@@ -74,12 +76,17 @@ impl TemperatureSeries {
     /// The 24 hourly values of the calendar day starting at `i`'s midnight (index of 00:00 at or
     /// before `i`), padded with the nearest value at the series' ends.
     pub fn day_at(&self, i: usize) -> Vec<f64> {
-        let hour = self.time_of(i).map_or(0, |t| usize::try_from(t.hour()).unwrap_or(0));
+        let hour = self
+            .time_of(i)
+            .map_or(0, |t| usize::try_from(t.hour()).unwrap_or(0));
         let first = i as i64 - hour as i64;
         (0..24)
             .map(|h| {
                 let k = (first + h).clamp(0, self.temps_c.len() as i64 - 1);
-                self.temps_c.get(usize::try_from(k).unwrap_or(0)).copied().unwrap_or(f64::NAN)
+                self.temps_c
+                    .get(usize::try_from(k).unwrap_or(0))
+                    .copied()
+                    .unwrap_or(f64::NAN)
             })
             .collect()
     }
@@ -92,8 +99,17 @@ pub fn read_tmy3(path: &Path, year: i16) -> Result<TemperatureSeries, GtfsError>
     let mut rows = data_lines(&text);
     let header = rows.next().ok_or_else(|| parse_err(path, "empty file"))?;
     let cols: Vec<&str> = header.1.split(',').map(str::trim).collect();
-    let col = |name: &str| cols.iter().position(|c| *c == name).ok_or_else(|| parse_err(path, format!("no `{name}` column")));
-    let (cm, cd, ch, ct) = (col("month")?, col("day")?, col("hour_ending")?, col("temp_c")?);
+    let col = |name: &str| {
+        cols.iter()
+            .position(|c| *c == name)
+            .ok_or_else(|| parse_err(path, format!("no `{name}` column")))
+    };
+    let (cm, cd, ch, ct) = (
+        col("month")?,
+        col("day")?,
+        col("hour_ending")?,
+        col("temp_c")?,
+    );
     let mut temps = Vec::with_capacity(8760);
     let mut start: Option<DateTime> = None;
     let mut prev: Option<DateTime> = None;
@@ -103,12 +119,24 @@ pub fn read_tmy3(path: &Path, year: i16) -> Result<TemperatureSeries, GtfsError>
             f.get(i)
                 .and_then(|s| s.parse::<f64>().ok())
                 .filter(|v| v.is_finite())
-                .ok_or_else(|| parse_err(path, format!("line {line_no}: column {} is not a number", cols.get(i).unwrap_or(&"?"))))
+                .ok_or_else(|| {
+                    parse_err(
+                        path,
+                        format!(
+                            "line {line_no}: column {} is not a number",
+                            cols.get(i).unwrap_or(&"?")
+                        ),
+                    )
+                })
         };
         let (m, d, he, t) = (num(cm)?, num(cd)?, num(ch)?, num(ct)?);
-        let date = Date::new(year, m as i8, d as i8).map_err(|e| parse_err(path, format!("line {line_no}: {e}")))?;
+        let date = Date::new(year, m as i8, d as i8)
+            .map_err(|e| parse_err(path, format!("line {line_no}: {e}")))?;
         if !(1.0..=24.0).contains(&he) {
-            return Err(parse_err(path, format!("line {line_no}: hour_ending {he} is not within 1..24")));
+            return Err(parse_err(
+                path,
+                format!("line {line_no}: hour_ending {he} is not within 1..24"),
+            ));
         }
         let at = date
             .to_datetime(Time::midnight())
@@ -128,18 +156,28 @@ pub fn read_era5(path: &Path) -> Result<TemperatureSeries, GtfsError> {
     let mut rows = data_lines(&text);
     let header = rows.next().ok_or_else(|| parse_err(path, "empty file"))?;
     let cols: Vec<&str> = header.1.split(',').map(str::trim).collect();
-    let ct = cols.iter().position(|c| *c == "utc_time").ok_or_else(|| parse_err(path, "no `utc_time` column"))?;
-    let cv = cols.iter().position(|c| *c == "t2m_c").ok_or_else(|| parse_err(path, "no `t2m_c` column"))?;
+    let ct = cols
+        .iter()
+        .position(|c| *c == "utc_time")
+        .ok_or_else(|| parse_err(path, "no `utc_time` column"))?;
+    let cv = cols
+        .iter()
+        .position(|c| *c == "t2m_c")
+        .ok_or_else(|| parse_err(path, "no `t2m_c` column"))?;
     let mut temps = Vec::with_capacity(8784);
     let mut start: Option<DateTime> = None;
     let mut prev: Option<DateTime> = None;
     for (line_no, line) in rows {
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
-        let ts = f.get(ct).ok_or_else(|| parse_err(path, format!("line {line_no}: no time")))?;
-        let at: DateTime = ts
-            .trim_end_matches('Z')
-            .parse()
-            .map_err(|e| parse_err(path, format!("line {line_no}: `{ts}` is not an ISO 8601 time: {e}")))?;
+        let ts = f
+            .get(ct)
+            .ok_or_else(|| parse_err(path, format!("line {line_no}: no time")))?;
+        let at: DateTime = ts.trim_end_matches('Z').parse().map_err(|e| {
+            parse_err(
+                path,
+                format!("line {line_no}: `{ts}` is not an ISO 8601 time: {e}"),
+            )
+        })?;
         let t = f
             .get(cv)
             .and_then(|s| s.parse::<f64>().ok())
@@ -155,34 +193,59 @@ pub fn read_era5(path: &Path) -> Result<TemperatureSeries, GtfsError> {
 /// Reads either format, by its header.
 pub fn read_series(path: &Path) -> Result<TemperatureSeries, GtfsError> {
     let text = read(path)?;
-    let header = data_lines(&text).next().map(|l| l.1.to_string()).unwrap_or_default();
+    let header = data_lines(&text)
+        .next()
+        .map(|l| l.1.to_string())
+        .unwrap_or_default();
     if header.contains("hour_ending") {
         read_tmy3(path, 2015)
     } else if header.contains("utc_time") {
         read_era5(path)
     } else {
-        Err(parse_err(path, "neither a TMY3 (month,day,hour_ending,temp_c) nor an ERA5 (utc_time,t2m_c) header"))
+        Err(parse_err(
+            path,
+            "neither a TMY3 (month,day,hour_ending,temp_c) nor an ERA5 (utc_time,t2m_c) header",
+        ))
     }
 }
 
 fn read(path: &Path) -> Result<String, GtfsError> {
-    std::fs::read_to_string(path).map_err(|source| GtfsError::Open { path: path.to_path_buf(), source })
+    std::fs::read_to_string(path).map_err(|source| GtfsError::Open {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Non-empty, non-comment lines with their 1-based line numbers.
 fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
 }
 
 fn parse_err(path: &Path, detail: impl Into<String>) -> GtfsError {
-    GtfsError::Parse { path: PathBuf::from(path), detail: detail.into() }
+    GtfsError::Parse {
+        path: PathBuf::from(path),
+        detail: detail.into(),
+    }
 }
 
-fn check_hourly(path: &Path, line_no: usize, prev: Option<DateTime>, at: DateTime) -> Result<(), GtfsError> {
+fn check_hourly(
+    path: &Path,
+    line_no: usize,
+    prev: Option<DateTime>,
+    at: DateTime,
+) -> Result<(), GtfsError> {
     if let Some(p) = prev {
-        let expected = p.checked_add(jiff::Span::new().hours(1)).map_err(|e| parse_err(path, e.to_string()))?;
+        let expected = p
+            .checked_add(jiff::Span::new().hours(1))
+            .map_err(|e| parse_err(path, e.to_string()))?;
         if at != expected {
-            return Err(parse_err(path, format!("line {line_no}: {at} does not follow {p} by one hour")));
+            return Err(parse_err(
+                path,
+                format!("line {line_no}: {at} does not follow {p} by one hour"),
+            ));
         }
     }
     Ok(())
@@ -192,11 +255,22 @@ fn check_temp(path: &Path, line_no: usize, t: f64) -> Result<f64, GtfsError> {
     if t.is_finite() && (-90.0..=60.0).contains(&t) {
         Ok(t)
     } else {
-        Err(parse_err(path, format!("line {line_no}: temperature {t} °C is implausible")))
+        Err(parse_err(
+            path,
+            format!("line {line_no}: temperature {t} °C is implausible"),
+        ))
     }
 }
 
-fn finish(path: &Path, start: Option<DateTime>, temps: Vec<f64>) -> Result<TemperatureSeries, GtfsError> {
+fn finish(
+    path: &Path,
+    start: Option<DateTime>,
+    temps: Vec<f64>,
+) -> Result<TemperatureSeries, GtfsError> {
     let start = start.ok_or_else(|| parse_err(path, "no data rows"))?;
-    Ok(TemperatureSeries { source: path.display().to_string(), start, temps_c: temps })
+    Ok(TemperatureSeries {
+        source: path.display().to_string(),
+        start,
+        temps_c: temps,
+    })
 }

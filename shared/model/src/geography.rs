@@ -85,7 +85,10 @@ mod tests {
     fn one_degree_of_latitude_is_about_111_km() {
         // GIVEN two points one degree of latitude apart on a meridian; THEN the arc is R·π/180 = 111.195 km.
         let d = haversine_km(LatLon::new(0.0, 0.0), LatLon::new(1.0, 0.0));
-        assert!((d - EARTH_RADIUS_KM * std::f64::consts::PI / 180.0).abs() < 1e-9, "{d}");
+        assert!(
+            (d - EARTH_RADIUS_KM * std::f64::consts::PI / 180.0).abs() < 1e-9,
+            "{d}"
+        );
     }
 
     #[test]
@@ -108,7 +111,11 @@ mod tests {
     #[test]
     fn polyline_is_at_least_the_chord_and_cumulative_ends_at_its_length() {
         // A detour through a third point is never shorter than the straight line (triangle inequality).
-        let pts = [LatLon::new(-16.92, 145.77), LatLon::new(-16.85, 145.70), LatLon::new(-16.75, 145.67)];
+        let pts = [
+            LatLon::new(-16.92, 145.77),
+            LatLon::new(-16.85, 145.70),
+            LatLon::new(-16.75, 145.67),
+        ];
         let len = polyline_km(&pts);
         assert!(len >= haversine_km(pts[0], pts[2]));
         let cum = cumulative_km(&pts);

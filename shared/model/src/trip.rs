@@ -17,4 +17,7 @@ pub mod blocks;
 pub mod plan;
 
 pub use blocks::{build_blocks, Block, BlockTrip, ChainOptions};
-pub use plan::{plan_block, Ambient, BlockPlan, ChargeStop, LayoverCharger, PlanOptions, Trip, TripEnergy, TripResult};
+pub use plan::{
+    plan_block, Ambient, BlockPlan, ChargeStop, LayoverCharger, PlanOptions, Trip, TripEnergy,
+    TripResult,
+};

@@ -56,7 +56,10 @@ impl Default for ChainOptions {
     /// 5 min minimum layover (a common recovery-time floor in bus scheduling; ESTIMATE, operators set
     /// 5–10 min), no maximum.
     fn default() -> Self {
-        Self { min_layover_s: 300, max_layover_s: None }
+        Self {
+            min_layover_s: 300,
+            max_layover_s: None,
+        }
     }
 }
 
@@ -69,7 +72,10 @@ pub fn build_blocks(trips: &[BlockTrip], opts: ChainOptions) -> Result<Vec<Block
         if t.arrive_s < t.depart_s {
             return Err(ModelError::invalid(
                 format!("trips[{i}].arrive"),
-                format!("trip `{}` arrives ({}) before it departs ({})", t.id, t.arrive_s, t.depart_s),
+                format!(
+                    "trip `{}` arrives ({}) before it departs ({})",
+                    t.id, t.arrive_s, t.depart_s
+                ),
             ));
         }
     }
@@ -90,11 +96,18 @@ pub fn build_blocks(trips: &[BlockTrip], opts: ChainOptions) -> Result<Vec<Block
             if b.depart_s < a.arrive_s {
                 return Err(ModelError::invalid(
                     "block_id",
-                    format!("block `{id}`: trip `{}` departs before trip `{}` arrives", b.id, a.id),
+                    format!(
+                        "block `{id}`: trip `{}` departs before trip `{}` arrives",
+                        b.id, a.id
+                    ),
                 ));
             }
         }
-        blocks.push(Block { id: id.to_string(), derived: false, trips: idx });
+        blocks.push(Block {
+            id: id.to_string(),
+            derived: false,
+            trips: idx,
+        });
     }
     // Derived blocks.
     sort_by_time(trips, &mut loose);
@@ -103,14 +116,18 @@ pub fn build_blocks(trips: &[BlockTrip], opts: ChainOptions) -> Result<Vec<Block
     let mut derived: Vec<Vec<usize>> = Vec::new();
     for &i in &loose {
         let t = &trips[i];
-        let chosen = waiting.get_mut(t.start_location.as_str()).and_then(|queue| {
-            // Drop vehicles that waited too long: they went back to the depot.
-            if let Some(max) = opts.max_layover_s {
-                queue.retain(|&(ready, _)| t.depart_s - ready <= max);
-            }
-            let pos = queue.iter().position(|&(ready, _)| ready + opts.min_layover_s <= t.depart_s)?;
-            Some(queue.remove(pos).1)
-        });
+        let chosen = waiting
+            .get_mut(t.start_location.as_str())
+            .and_then(|queue| {
+                // Drop vehicles that waited too long: they went back to the depot.
+                if let Some(max) = opts.max_layover_s {
+                    queue.retain(|&(ready, _)| t.depart_s - ready <= max);
+                }
+                let pos = queue
+                    .iter()
+                    .position(|&(ready, _)| ready + opts.min_layover_s <= t.depart_s)?;
+                Some(queue.remove(pos).1)
+            });
         let b = match chosen {
             Some(b) => b,
             None => {
@@ -126,7 +143,11 @@ pub fn build_blocks(trips: &[BlockTrip], opts: ChainOptions) -> Result<Vec<Block
     }
     let width = derived.len().to_string().len().max(3);
     for (n, idx) in derived.into_iter().enumerate() {
-        blocks.push(Block { id: format!("derived-{:0width$}", n + 1), derived: true, trips: idx });
+        blocks.push(Block {
+            id: format!("derived-{:0width$}", n + 1),
+            derived: true,
+            trips: idx,
+        });
     }
     blocks.sort_by(|a, b| {
         let fa = a.trips.first().map(|&i| trips[i].depart_s);
@@ -138,7 +159,11 @@ pub fn build_blocks(trips: &[BlockTrip], opts: ChainOptions) -> Result<Vec<Block
 
 fn sort_by_time(trips: &[BlockTrip], idx: &mut [usize]) {
     idx.sort_by(|&a, &b| {
-        (trips[a].depart_s, trips[a].arrive_s, &trips[a].id).cmp(&(trips[b].depart_s, trips[b].arrive_s, &trips[b].id))
+        (trips[a].depart_s, trips[a].arrive_s, &trips[a].id).cmp(&(
+            trips[b].depart_s,
+            trips[b].arrive_s,
+            &trips[b].id,
+        ))
     });
 }
 
@@ -160,7 +185,11 @@ mod tests {
     #[test]
     fn shuttle_chains_into_one_block_when_layover_allows() {
         // GIVEN A→B 60–90, B→A 100–130, A→B 140–170 with a 5 min minimum layover; THEN one vehicle.
-        let trips = vec![t("1", "A", "B", 60, 90), t("2", "B", "A", 100, 130), t("3", "A", "B", 140, 170)];
+        let trips = vec![
+            t("1", "A", "B", 60, 90),
+            t("2", "B", "A", 100, 130),
+            t("3", "A", "B", 140, 170),
+        ];
         let blocks = build_blocks(&trips, ChainOptions::default()).unwrap();
         assert_eq!(blocks.len(), 1);
         assert!(blocks[0].derived);
@@ -178,13 +207,20 @@ mod tests {
     #[test]
     fn a_trip_from_elsewhere_does_not_chain() {
         let trips = vec![t("1", "A", "B", 60, 90), t("2", "C", "A", 120, 150)];
-        assert_eq!(build_blocks(&trips, ChainOptions::default()).unwrap().len(), 2);
+        assert_eq!(
+            build_blocks(&trips, ChainOptions::default()).unwrap().len(),
+            2
+        );
     }
 
     #[test]
     fn longest_waiting_vehicle_goes_first() {
         // Two vehicles wait at B (arrived 90 and 100); the 120 departure takes the one from 90.
-        let trips = vec![t("x", "A", "B", 60, 90), t("y", "C", "B", 70, 100), t("z", "B", "A", 120, 150)];
+        let trips = vec![
+            t("x", "A", "B", 60, 90),
+            t("y", "C", "B", 70, 100),
+            t("z", "B", "A", 120, 150),
+        ];
         let blocks = build_blocks(&trips, ChainOptions::default()).unwrap();
         let with_z = blocks.iter().find(|b| b.trips.contains(&2)).unwrap();
         assert_eq!(with_z.trips, vec![0, 2]);
@@ -193,9 +229,15 @@ mod tests {
     #[test]
     fn max_layover_sends_the_vehicle_home() {
         let trips = vec![t("1", "A", "B", 60, 90), t("2", "B", "A", 400, 430)];
-        let opts = ChainOptions { min_layover_s: 300, max_layover_s: Some(3600) };
+        let opts = ChainOptions {
+            min_layover_s: 300,
+            max_layover_s: Some(3600),
+        };
         assert_eq!(build_blocks(&trips, opts).unwrap().len(), 2);
-        assert_eq!(build_blocks(&trips, ChainOptions::default()).unwrap().len(), 1);
+        assert_eq!(
+            build_blocks(&trips, ChainOptions::default()).unwrap().len(),
+            1
+        );
     }
 
     #[test]
@@ -217,14 +259,22 @@ mod tests {
         a.block_id = Some("B1".into());
         let mut b = t("b", "B", "A", 140, 170);
         b.block_id = Some("B1".into());
-        let err = build_blocks(&[a, b], ChainOptions::default()).unwrap_err().to_string();
-        assert!(err.contains("B1") && err.contains("`a`") && err.contains("`b`"), "{err}");
+        let err = build_blocks(&[a, b], ChainOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("B1") && err.contains("`a`") && err.contains("`b`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn times_past_midnight_chain_like_any_other() {
         // GTFS times run past 24:00 on the same service day: 24:10 follows 23:30.
-        let trips = vec![t("1", "A", "B", 23 * 60, 23 * 60 + 30), t("2", "B", "A", 24 * 60 + 10, 24 * 60 + 40)];
+        let trips = vec![
+            t("1", "A", "B", 23 * 60, 23 * 60 + 30),
+            t("2", "B", "A", 24 * 60 + 10, 24 * 60 + 40),
+        ];
         let blocks = build_blocks(&trips, ChainOptions::default()).unwrap();
         assert_eq!(blocks.len(), 1);
     }

@@ -65,7 +65,12 @@ impl Trip {
 pub trait TripEnergy {
     /// Chemical energy drawn from the battery over `trip` at ambient `ambient_c` (kWh): traction,
     /// aux and HVAC. May be negative on a long descent.
-    fn trip_energy_kwh(&self, vehicle: &Vehicle, trip: &Trip, ambient_c: f64) -> Result<f64, ModelError>;
+    fn trip_energy_kwh(
+        &self,
+        vehicle: &Vehicle,
+        trip: &Trip,
+        ambient_c: f64,
+    ) -> Result<f64, ModelError>;
     /// Chemical power drawn while parked with the systems on (aux + HVAC) at `ambient_c` (kW, ≥ 0).
     fn idle_power_kw(&self, vehicle: &Vehicle, ambient_c: f64) -> Result<f64, ModelError>;
 }
@@ -91,7 +96,9 @@ impl Ambient {
         match self {
             Ambient::Constant(t) => *t,
             Ambient::Hourly { start_s, temps_c } => {
-                let Some(&last) = temps_c.last() else { return 20.0 };
+                let Some(&last) = temps_c.last() else {
+                    return 20.0;
+                };
                 let x = (t_s - start_s) / 3600.0;
                 if x <= 0.0 {
                     return temps_c[0];
@@ -126,18 +133,27 @@ impl Ambient {
     /// Checks the values are usable.
     pub fn validate(&self) -> Result<(), ModelError> {
         match self {
-            Ambient::Constant(t) if !t.is_finite() || *t < -60.0 || *t > 60.0 => {
-                Err(ModelError::invalid("ambient_temp_c", "must be within −60…60 °C"))
-            }
+            Ambient::Constant(t) if !t.is_finite() || *t < -60.0 || *t > 60.0 => Err(
+                ModelError::invalid("ambient_temp_c", "must be within −60…60 °C"),
+            ),
             Ambient::Hourly { temps_c, start_s } => {
                 if temps_c.is_empty() {
-                    return Err(ModelError::invalid("weather.hourly_temp_c", "must not be empty"));
+                    return Err(ModelError::invalid(
+                        "weather.hourly_temp_c",
+                        "must not be empty",
+                    ));
                 }
                 if !start_s.is_finite() {
                     return Err(ModelError::invalid("weather.start", "must be finite"));
                 }
-                match temps_c.iter().position(|t| !t.is_finite() || *t < -60.0 || *t > 60.0) {
-                    Some(i) => Err(ModelError::invalid(format!("weather.hourly_temp_c[{i}]"), "must be within −60…60 °C")),
+                match temps_c
+                    .iter()
+                    .position(|t| !t.is_finite() || *t < -60.0 || *t > 60.0)
+                {
+                    Some(i) => Err(ModelError::invalid(
+                        format!("weather.hourly_temp_c[{i}]"),
+                        "must be within −60…60 °C",
+                    )),
                     None => Ok(()),
                 }
             }
@@ -292,7 +308,10 @@ pub fn plan_block(
     // 2. Fewest stops.
     while let Some(k) = run.first_fail {
         let mut best: Option<(usize, Run)> = None;
-        for &c in candidates.iter().filter(|&&c| c < k && durations[c].is_none()) {
+        for &c in candidates
+            .iter()
+            .filter(|&&c| c < k && durations[c].is_none())
+        {
             let mut trial = durations.clone();
             trial[c] = Some(ctx.plug_window_min(c));
             let r = ctx.replay(&trial)?;
@@ -309,7 +328,9 @@ pub fn plan_block(
         }
         match best {
             // Only accept a stop that helps: it must add energy at the failure point.
-            Some((c, r)) if r.first_fail.unwrap_or(n) > k || r.stored_end[k] > run.stored_end[k] + 1e-9 => {
+            Some((c, r))
+                if r.first_fail.unwrap_or(n) > k || r.stored_end[k] > run.stored_end[k] + 1e-9 =>
+            {
                 durations[c] = Some(ctx.plug_window_min(c));
                 run = r;
             }
@@ -374,29 +395,47 @@ struct Run {
 }
 
 impl<'a> Context<'a> {
-    fn new(vehicle: &'a Vehicle, trips: &'a [Trip], opts: &'a PlanOptions, energy: &dyn TripEnergy) -> Result<Self, ModelError> {
+    fn new(
+        vehicle: &'a Vehicle,
+        trips: &'a [Trip],
+        opts: &'a PlanOptions,
+        energy: &dyn TripEnergy,
+    ) -> Result<Self, ModelError> {
         let b = &vehicle.battery;
-        if !(b.capacity_kwh > 0.0) {
-            return Err(ModelError::invalid("vehicle.battery.capacity_kwh", "must be > 0"));
+        if !b.capacity_kwh.is_finite() || b.capacity_kwh <= 0.0 {
+            return Err(ModelError::invalid(
+                "vehicle.battery.capacity_kwh",
+                "must be > 0",
+            ));
         }
         check_pct("start_soc_pct", opts.start_soc_pct)?;
         check_pct("reserve_soc_pct", opts.reserve_soc_pct)?;
         opts.ambient.validate()?;
-        if !(opts.plug_overhead_min >= 0.0) {
+        if !opts.plug_overhead_min.is_finite() || opts.plug_overhead_min < 0.0 {
             return Err(ModelError::invalid("plug_overhead_min", "must be ≥ 0"));
         }
         for (i, t) in trips.iter().enumerate() {
             if !t.depart_s.is_finite() || !t.arrive_s.is_finite() || t.arrive_s < t.depart_s {
-                return Err(ModelError::invalid(format!("trips[{i}].arrive"), "must be at or after depart"));
+                return Err(ModelError::invalid(
+                    format!("trips[{i}].arrive"),
+                    "must be at or after depart",
+                ));
             }
             if i > 0 && t.depart_s < trips[i - 1].arrive_s {
                 return Err(ModelError::invalid(
                     format!("trips[{i}].depart"),
-                    format!("trip `{}` departs before trip `{}` arrives", t.id, trips[i - 1].id),
+                    format!(
+                        "trip `{}` departs before trip `{}` arrives",
+                        t.id,
+                        trips[i - 1].id
+                    ),
                 ));
             }
-            if !(t.distance_km >= 0.0) || !t.distance_km.is_finite() {
-                return Err(ModelError::invalid(format!("trips[{i}].distance_km"), "must be ≥ 0"));
+            if !t.distance_km.is_finite() || t.distance_km < 0.0 {
+                return Err(ModelError::invalid(
+                    format!("trips[{i}].distance_km"),
+                    "must be ≥ 0",
+                ));
             }
         }
         let mut trip_kwh = Vec::with_capacity(trips.len());
@@ -406,19 +445,28 @@ impl<'a> Context<'a> {
             let amb = opts.ambient.mean_over(t.depart_s, t.arrive_s);
             let e = energy.trip_energy_kwh(vehicle, t, amb)?;
             if !e.is_finite() {
-                return Err(ModelError::impossible(format!("trips[{i}]"), "trip energy is not finite"));
+                return Err(ModelError::impossible(
+                    format!("trips[{i}]"),
+                    "trip energy is not finite",
+                ));
             }
             trip_kwh.push(e);
             trip_ambient.push(amb);
             let idle = match trips.get(i + 1) {
-                Some(next) => energy.idle_power_kw(vehicle, opts.ambient.mean_over(t.arrive_s, next.depart_s))?.max(0.0),
+                Some(next) => energy
+                    .idle_power_kw(vehicle, opts.ambient.mean_over(t.arrive_s, next.depart_s))?
+                    .max(0.0),
                 None => 0.0,
             };
             idle_kw.push(idle);
         }
         let charger_at = trips
             .iter()
-            .map(|t| t.end_location.as_deref().and_then(|loc| opts.chargers.iter().find(|c| c.location == loc)))
+            .map(|t| {
+                t.end_location
+                    .as_deref()
+                    .and_then(|loc| opts.chargers.iter().find(|c| c.location == loc))
+            })
             .collect();
         let cap = b.capacity_kwh;
         Ok(Self {
@@ -448,12 +496,19 @@ impl<'a> Context<'a> {
     }
 
     fn battery_temp_c(&self, t_s: f64) -> f64 {
-        self.opts.battery_temp_c.unwrap_or_else(|| self.opts.ambient.at(t_s).max(IN_SERVICE_MIN_BATTERY_TEMP_C))
+        self.opts
+            .battery_temp_c
+            .unwrap_or_else(|| self.opts.ambient.at(t_s).max(IN_SERVICE_MIN_BATTERY_TEMP_C))
     }
 
     fn replay(&self, durations: &[Option<f64>]) -> Result<Run, ModelError> {
         let n = self.trips.len();
-        let mut stored = self.capacity_kwh * self.opts.start_soc_pct.min(self.vehicle.battery.max_soc_pct) / 100.0;
+        let mut stored = self.capacity_kwh
+            * self
+                .opts
+                .start_soc_pct
+                .min(self.vehicle.battery.max_soc_pct)
+            / 100.0;
         let mut run = Run {
             stored_start: Vec::with_capacity(n),
             stored_end: Vec::with_capacity(n),
@@ -471,7 +526,9 @@ impl<'a> Context<'a> {
                 stored = self.max_kwh;
             }
             run.stored_end.push(stored);
-            if run.first_fail.is_none() && (run.stored_start[i].min(stored) < self.reserve_kwh - tol) {
+            if run.first_fail.is_none()
+                && (run.stored_start[i].min(stored) < self.reserve_kwh - tol)
+            {
                 run.first_fail = Some(i);
             }
             if i + 1 == n {
@@ -500,10 +557,20 @@ impl<'a> Context<'a> {
     }
 
     /// Charges for up to `minutes` from `stored` kWh; stops at the max SoC.
-    fn charge(&self, j: usize, lc: &LayoverCharger, stored: f64, minutes: f64, start_s: f64) -> Result<ChargeStop, ModelError> {
+    fn charge(
+        &self,
+        j: usize,
+        lc: &LayoverCharger,
+        stored: f64,
+        minutes: f64,
+        start_s: f64,
+    ) -> Result<ChargeStop, ModelError> {
         let b = &self.vehicle.battery;
         let soc0 = (100.0 * stored / self.capacity_kwh).max(0.0);
-        let cond = ChargeConditions { battery_temp_c: self.battery_temp_c(start_s), site_limit_kw: None };
+        let cond = ChargeConditions {
+            battery_temp_c: self.battery_temp_c(start_s),
+            site_limit_kw: None,
+        };
         let mut stop = ChargeStop {
             after_trip_index: j,
             after_trip: self.trips[j].id.clone(),
@@ -526,7 +593,8 @@ impl<'a> Context<'a> {
         };
         let gained = self.capacity_kwh * (soc1 - soc0) / 100.0;
         let eta = inlet_to_cells(self.vehicle, &lc.charger) * lc.charger.efficiency;
-        let hotel_kwh = self.idle_kw[j] * b.efficiency * duration_min / 60.0 / lc.charger.efficiency;
+        let hotel_kwh =
+            self.idle_kw[j] * b.efficiency * duration_min / 60.0 / lc.charger.efficiency;
         stop.duration_min = duration_min;
         stop.energy_kwh = gained;
         stop.energy_from_grid_kwh = gained / eta + hotel_kwh;
@@ -560,8 +628,15 @@ impl<'a> Context<'a> {
         let first = run.first_fail;
         BlockPlan {
             feasible: first.is_none(),
-            min_soc_pct: if min_stored.is_finite() { pct(min_stored) } else { pct(self.capacity_kwh * self.opts.start_soc_pct / 100.0) },
-            end_soc_pct: run.stored_end.last().map_or(self.opts.start_soc_pct, |&e| pct(e)),
+            min_soc_pct: if min_stored.is_finite() {
+                pct(min_stored)
+            } else {
+                pct(self.capacity_kwh * self.opts.start_soc_pct / 100.0)
+            },
+            end_soc_pct: run
+                .stored_end
+                .last()
+                .map_or(self.opts.start_soc_pct, |&e| pct(e)),
             energy_kwh: trip_energy + layover_energy,
             trip_energy_kwh: trip_energy,
             layover_energy_kwh: layover_energy,
@@ -572,7 +647,11 @@ impl<'a> Context<'a> {
             charging: run.stops,
             first_failing_trip: first.map(|k| self.trips[k].id.clone()),
             first_failing_trip_index: first,
-            shortfall_kwh: if first.is_some() { deficit.max(0.0) } else { 0.0 },
+            shortfall_kwh: if first.is_some() {
+                deficit.max(0.0)
+            } else {
+                0.0
+            },
         }
     }
 }
@@ -587,7 +666,9 @@ fn check_pct(field: &str, v: f64) -> Result<(), ModelError> {
 
 /// SoC reached after `minutes` along a charge profile (linear between its ≈1 % points).
 fn soc_at_minutes(profile: &[crate::charging::ProfilePoint], minutes: f64) -> f64 {
-    let Some(first) = profile.first() else { return 0.0 };
+    let Some(first) = profile.first() else {
+        return 0.0;
+    };
     if minutes <= first.t_min {
         return first.soc_pct;
     }
@@ -595,7 +676,11 @@ fn soc_at_minutes(profile: &[crate::charging::ProfilePoint], minutes: f64) -> f6
         let (a, b) = (w[0], w[1]);
         if minutes <= b.t_min {
             let span = b.t_min - a.t_min;
-            let f = if span > 0.0 { (minutes - a.t_min) / span } else { 1.0 };
+            let f = if span > 0.0 {
+                (minutes - a.t_min) / span
+            } else {
+                1.0
+            };
             return a.soc_pct + f * (b.soc_pct - a.soc_pct);
         }
     }

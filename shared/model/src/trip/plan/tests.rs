@@ -18,8 +18,14 @@ impl Rate {
 }
 
 impl TripEnergy for Rate {
-    fn trip_energy_kwh(&self, _v: &Vehicle, trip: &Trip, ambient_c: f64) -> Result<f64, ModelError> {
-        Ok(self.kwh_per_km * trip.distance_km + self.hotel_kw(ambient_c) * trip.duration_s() / 3600.0)
+    fn trip_energy_kwh(
+        &self,
+        _v: &Vehicle,
+        trip: &Trip,
+        ambient_c: f64,
+    ) -> Result<f64, ModelError> {
+        Ok(self.kwh_per_km * trip.distance_km
+            + self.hotel_kw(ambient_c) * trip.duration_s() / 3600.0)
     }
     fn idle_power_kw(&self, _v: &Vehicle, ambient_c: f64) -> Result<f64, ModelError> {
         Ok(self.hotel_kw(ambient_c))
@@ -27,7 +33,11 @@ impl TripEnergy for Rate {
 }
 
 fn flat_rate(kwh_per_km: f64) -> Rate {
-    Rate { kwh_per_km, aux_kw: 0.0, hvac_kw_per_k: 0.0 }
+    Rate {
+        kwh_per_km,
+        aux_kw: 0.0,
+        hvac_kw_per_k: 0.0,
+    }
 }
 
 /// A 12 m bus with a 100 kWh pack (small on purpose: a few trips use it up), flat 100 kW curve.
@@ -72,7 +82,13 @@ fn shuttle(n: usize, km: f64, layover_min: f64) -> Vec<Trip> {
 fn enough_battery_needs_no_charging() {
     // GIVEN 4 × 10 km at 1 kWh/km = 40 kWh from a 100 kWh pack starting full, 10 % reserve;
     // THEN feasible, end SoC 60 %, min SoC 60 %, no stops.
-    let plan = plan_block(&bus(), &shuttle(4, 10.0, 10.0), &PlanOptions::new(100.0, 10.0, Ambient::Constant(20.0)), &flat_rate(1.0)).unwrap();
+    let plan = plan_block(
+        &bus(),
+        &shuttle(4, 10.0, 10.0),
+        &PlanOptions::new(100.0, 10.0, Ambient::Constant(20.0)),
+        &flat_rate(1.0),
+    )
+    .unwrap();
     assert!(plan.feasible);
     assert!(plan.charging.is_empty());
     assert!((plan.end_soc_pct - 60.0).abs() < 1e-9);
@@ -86,13 +102,20 @@ fn layover_charger_makes_a_block_feasible_and_energy_adds_up() {
     // infeasible without charging, short by 30 kWh.
     let v = bus();
     let trips = shuttle(6, 20.0, 20.0);
-    let energy = Rate { kwh_per_km: 1.0, aux_kw: 3.0, hvac_kw_per_k: 0.0 };
+    let energy = Rate {
+        kwh_per_km: 1.0,
+        aux_kw: 3.0,
+        hvac_kw_per_k: 0.0,
+    };
     let mut opts = PlanOptions::new(100.0, 10.0, Ambient::Constant(20.0));
     let without = plan_block(&v, &trips, &opts, &energy).unwrap();
     assert!(!without.feasible);
     assert!(without.shortfall_kwh > 25.0, "{}", without.shortfall_kwh);
     // WHEN a 100 kW charger stands at terminal B (18 min usable per layover: up to ≈ 28 kWh into cells)
-    opts.chargers.push(LayoverCharger { location: "B".into(), charger: dc(100.0) });
+    opts.chargers.push(LayoverCharger {
+        location: "B".into(),
+        charger: dc(100.0),
+    });
     let with = plan_block(&v, &trips, &opts, &energy).unwrap();
     // THEN feasible, with charging only at B, SoC ≥ reserve everywhere
     assert!(with.feasible, "{with:#?}");
@@ -121,13 +144,23 @@ fn fewest_stops_one_long_layover_beats_two_short_ones() {
     let v = bus();
     let trips = shuttle(6, 17.5, 20.0); // 105 kWh + 0 hotel
     let mut opts = PlanOptions::new(100.0, 10.0, Ambient::Constant(20.0));
-    opts.chargers.push(LayoverCharger { location: "A".into(), charger: dc(100.0) });
-    opts.chargers.push(LayoverCharger { location: "B".into(), charger: dc(100.0) });
+    opts.chargers.push(LayoverCharger {
+        location: "A".into(),
+        charger: dc(100.0),
+    });
+    opts.chargers.push(LayoverCharger {
+        location: "B".into(),
+        charger: dc(100.0),
+    });
     let plan = plan_block(&v, &trips, &opts, &flat_rate(1.0)).unwrap();
     assert!(plan.feasible);
     assert_eq!(plan.charging.len(), 1, "{:#?}", plan.charging);
     // 15 kWh + nothing else needed: ≈ 15 kWh charged, ≈ 15/(100·η) h ≈ 9.1 min.
-    assert!((plan.charged_kwh - 15.0).abs() < 0.2, "{}", plan.charged_kwh);
+    assert!(
+        (plan.charged_kwh - 15.0).abs() < 0.2,
+        "{}",
+        plan.charged_kwh
+    );
 }
 
 #[test]
@@ -137,17 +170,31 @@ fn infeasible_even_with_charging_names_its_first_failing_trip() {
     let v = bus();
     let trips = shuttle(4, 40.0, 5.0);
     let mut opts = PlanOptions::new(100.0, 10.0, Ambient::Constant(20.0));
-    opts.chargers.push(LayoverCharger { location: "B".into(), charger: dc(100.0) });
-    opts.chargers.push(LayoverCharger { location: "A".into(), charger: dc(100.0) });
+    opts.chargers.push(LayoverCharger {
+        location: "B".into(),
+        charger: dc(100.0),
+    });
+    opts.chargers.push(LayoverCharger {
+        location: "A".into(),
+        charger: dc(100.0),
+    });
     let plan = plan_block(&v, &trips, &opts, &flat_rate(1.0)).unwrap();
     assert!(!plan.feasible);
     assert_eq!(plan.first_failing_trip.as_deref(), Some("t2"));
     assert_eq!(plan.first_failing_trip_index, Some(2));
     // The shortfall is the worst deficit under reserve: 160 kWh needed + 10 reserve − 100 − charged.
     let expected = 160.0 + 10.0 - 100.0 - plan.charged_kwh;
-    assert!((plan.shortfall_kwh - expected).abs() < 1e-6, "{} vs {}", plan.shortfall_kwh, expected);
+    assert!(
+        (plan.shortfall_kwh - expected).abs() < 1e-6,
+        "{} vs {}",
+        plan.shortfall_kwh,
+        expected
+    );
     // SoC is reported within [0, 100] even though the energy runs out.
-    assert!(plan.trips.iter().all(|t| (0.0..=100.0).contains(&t.soc_end_pct)));
+    assert!(plan
+        .trips
+        .iter()
+        .all(|t| (0.0..=100.0).contains(&t.soc_end_pct)));
     assert_eq!(plan.min_soc_pct, 0.0);
 }
 
@@ -156,22 +203,42 @@ fn colder_hours_cost_more_energy_through_the_hotel_load() {
     // GIVEN an hourly series 0 °C for the first hours then 20 °C; THEN the cold trip costs more.
     let v = bus();
     let trips = shuttle(2, 10.0, 60.0);
-    let energy = Rate { kwh_per_km: 1.0, aux_kw: 2.0, hvac_kw_per_k: 0.5 };
-    let amb = Ambient::Hourly { start_s: 0.0, temps_c: vec![0.0, 0.0, 20.0, 20.0, 20.0] };
+    let energy = Rate {
+        kwh_per_km: 1.0,
+        aux_kw: 2.0,
+        hvac_kw_per_k: 0.5,
+    };
+    let amb = Ambient::Hourly {
+        start_s: 0.0,
+        temps_c: vec![0.0, 0.0, 20.0, 20.0, 20.0],
+    };
     let plan = plan_block(&v, &trips, &PlanOptions::new(100.0, 10.0, amb), &energy).unwrap();
     // Trip 0 (0–1 h, 0 °C): 10 + (2 + 10)·1 = 22 kWh; trip 1 (2–3 h, 20 °C): 10 + 2 = 12 kWh.
     assert!((plan.trips[0].energy_kwh - 22.0).abs() < 1e-9);
     assert!((plan.trips[1].energy_kwh - 12.0).abs() < 1e-9);
     // Layover 1–2 h: ambient falls linearly from 0 to 20 °C: mean 10 °C, hotel 7 kW for 1 h.
-    assert!((plan.trips[0].layover_energy_kwh - 7.0).abs() < 1e-6, "{}", plan.trips[0].layover_energy_kwh);
+    assert!(
+        (plan.trips[0].layover_energy_kwh - 7.0).abs() < 1e-6,
+        "{}",
+        plan.trips[0].layover_energy_kwh
+    );
 }
 
 #[test]
 fn overlapping_trips_are_rejected_naming_the_field() {
     let mut trips = shuttle(2, 10.0, 10.0);
     trips[1].depart_s = trips[0].arrive_s - 60.0;
-    let err = plan_block(&bus(), &trips, &PlanOptions::new(100.0, 10.0, Ambient::Constant(20.0)), &flat_rate(1.0)).unwrap_err();
-    assert!(matches!(err, ModelError::Invalid { ref field, .. } if field == "trips[1].depart"), "{err}");
+    let err = plan_block(
+        &bus(),
+        &trips,
+        &PlanOptions::new(100.0, 10.0, Ambient::Constant(20.0)),
+        &flat_rate(1.0),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, ModelError::Invalid { ref field, .. } if field == "trips[1].depart"),
+        "{err}"
+    );
 }
 
 proptest::proptest! {
