@@ -109,7 +109,15 @@ pub fn plan(input: &DepotInput, prep: &Prepared) -> Result<Plan, ModelError> {
         .iter()
         .flat_map(|w| w.keys.iter().map(|k| k.1))
         .fold(0.0, f64::max);
-    let big_m = 1000.0 * (max_price + demand_rates + 1.0);
+    // A kWh short must cost more than anything it could save: its energy at the dearest price, or
+    // the demand charge of carrying it as extra power through the shortest window.
+    let window_h = (prep
+        .windows
+        .first()
+        .map_or(dt_s, |_| input.tariff.window_s().min(dt_s).max(1)) as f64
+        / 3600.0)
+        .max(dt_h.min(0.25));
+    let big_m = 10.0 * (max_price + demand_rates / window_h + 0.01);
 
     let mut vars = ProblemVariables::new();
     let mut cons: Vec<good_lp::Constraint> = Vec::with_capacity(total * 3);
@@ -153,7 +161,8 @@ pub fn plan(input: &DepotInput, prep: &Prepared) -> Result<Plan, ModelError> {
             for (j, &f) in fracs[i].iter().enumerate() {
                 let k = first[i] + j;
                 let p = vars.add(variable().min(0.0).max(hw * f));
-                let e = vars.add(variable().min(0.0).max(m.max_soc * cap));
+                // e ≥ 0 follows from p ≥ 0; e ≤ max SoC stops storing cheap energy beyond the battery.
+                let e = vars.add(variable().max(m.max_soc * cap));
                 cons.push((e - e_prev.clone() - m.eta_cells * dt_h * p).eq(0.0));
                 for &(a, b) in &lines {
                     let e_ref: Expression = if b < 0.0 { e.into() } else { e_prev.clone() };
@@ -173,6 +182,17 @@ pub fn plan(input: &DepotInput, prep: &Prepared) -> Result<Plan, ModelError> {
             cons.push((e_prev.clone() + sh).geq(target * cap));
             objective.add_mul(big_m, sh);
             short_vars[i] = Some(sh);
+        } else if let Some((plug, _)) = s.plug {
+            // Cut by the end of the horizon: at least pro-rata progress towards the target, so the plan
+            // cannot look cheap by leaving the next departures to a day it does not see.
+            let share = ((input.end_s - plug.max(input.start_s)) as f64
+                / (s.depart_s - plug.max(input.start_s)).max(1) as f64)
+                .clamp(0.0, 1.0);
+            let sh = vars.add(variable().min(0.0));
+            cons.push(
+                (e_prev.clone() + sh - (1.0 - share) * e_arr.clone()).geq(share * target * cap),
+            );
+            objective.add_mul(big_m, sh);
         }
         chain = e_prev;
     }
