@@ -20,6 +20,10 @@
 //! charges for that part), the site budget is shared in arrival order, and a step's price is the
 //! time-weighted mean. [`Semantics`] selects SpiceEV's rules instead (events rounded up to the step,
 //! vehicle-id order, the price at the step start), which the SpiceEV importer asks for.
+//!
+//! Known limit: with exact timing, a vehicle that leaves and comes back inside one step has its second
+//! arrival applied at that step's start (before the first departure is recorded); use a step shorter
+//! than the shortest time away.
 
 pub mod charge_ops;
 pub mod engine;

@@ -150,6 +150,7 @@ pub fn run(input: &DepotInput, prep: &Prepared, plan: Option<&Plan>) -> DepotRes
     let mut cuts: Vec<i64> = Vec::with_capacity(16);
     let mut departures: Vec<Vec<DepartureReport>> = vec![Vec::new(); nv];
     let mut departed_soc = vec![f64::NAN; sess.len()];
+    let mut arrived = vec![false; sess.len()];
 
     let mut site_kw = vec![0.0; n];
     let mut series = if full {
@@ -173,8 +174,13 @@ pub fn run(input: &DepotInput, prep: &Prepared, plan: Option<&Plan>) -> DepotRes
         }
         // Arrivals during this step set the vehicle's SoC.
         while ia < by_arrive.len() && sess[by_arrive[ia]].arrive_s < t1 {
-            let s = &sess[by_arrive[ia]];
-            soc[s.vehicle] = arrival_soc(s.arrival, soc[s.vehicle], models[s.vehicle].capacity_kwh);
+            let i = by_arrive[ia];
+            if !arrived[i] {
+                let s = &sess[i];
+                soc[s.vehicle] =
+                    arrival_soc(s.arrival, soc[s.vehicle], models[s.vehicle].capacity_kwh);
+                arrived[i] = true;
+            }
             ia += 1;
         }
         // Plug-ins during this step.
@@ -327,9 +333,11 @@ pub fn run(input: &DepotInput, prep: &Prepared, plan: Option<&Plan>) -> DepotRes
         while id < by_depart.len() && sess[by_depart[id]].depart_s <= t1 {
             let i = by_depart[id];
             let s = &sess[i];
-            if s.plug.is_none() {
-                // Never plugged in: it still arrived.
-                soc[s.vehicle] = soc[s.vehicle].max(0.0);
+            if !arrived[i] {
+                // Arrived and left at the same instant (a stay rounded to nothing): it still arrived.
+                soc[s.vehicle] =
+                    arrival_soc(s.arrival, soc[s.vehicle], models[s.vehicle].capacity_kwh);
+                arrived[i] = true;
             }
             if s.depart_s <= input.end_s {
                 let m = &models[s.vehicle];

@@ -59,9 +59,11 @@ pub fn build(input: &DepotInput) -> Result<Vec<Session>, ModelError> {
                     round_up(e.depart_s, input.start_s, input.step_s),
                 ),
             };
-            if a >= input.end_s || d <= input.start_s || d <= a {
+            if a >= input.end_s || d <= input.start_s {
                 continue;
             }
+            // A stay shorter than a step can round to nothing: it still arrives (its energy use
+            // counts) and departs, but never plugs in.
             let target_pct = e
                 .target_soc_pct
                 .or(v.target_soc_pct)
@@ -80,7 +82,11 @@ pub fn build(input: &DepotInput) -> Result<Vec<Session>, ModelError> {
     }
     // Replay: (time, 0 = departure | 1 = arrival, session).
     let mut events: Vec<(i64, u8, usize)> = Vec::with_capacity(out.len() * 2);
-    for (i, s) in out.iter().enumerate() {
+    for (i, s) in out
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.depart_s > s.arrive_s)
+    {
         events.push((s.arrive_s, 1, i));
         events.push((s.depart_s, 0, i));
     }

@@ -263,3 +263,26 @@ fn balanced_peak_is_far_below_uncontrolled_and_ready() {
     assert_eq!(b.summary.departures_short, 0);
     assert!(b.summary.peak_kw < 0.5 * u.summary.peak_kw);
 }
+
+#[test]
+fn a_stay_that_rounds_to_nothing_still_uses_its_energy() {
+    // SpiceEV rounding: a 5-min stay inside one 15-min step arrives and departs at the same step
+    // boundary. It never charges, but its energy use still lowers the SoC it leaves with.
+    let mut d = depot(1, 200.0, 1, 1);
+    d.semantics = Semantics::spiceev();
+    let v = &mut d.fleet[0];
+    let t = v.visits[1].arrive_s;
+    v.visits.insert(
+        1,
+        Visit {
+            arrive_s: t - 3 * H + 300,
+            depart_s: t - 3 * H + 600,
+            arrival: ArrivalState::EnergyUsedKwh(30.0),
+            target_soc_pct: None,
+        },
+    );
+    let r = simulate(&d).unwrap();
+    let deps = &r.vehicles[0].departures;
+    // 100 % − 120 kWh (first day) ... the short stay departs at 100 − 30/300 = 90 %.
+    assert!((deps[1].soc_pct - 90.0).abs() < 1e-9, "{deps:?}");
+}
