@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod feed;
+pub mod report;
 mod shape_ops;
 pub mod weather;
 

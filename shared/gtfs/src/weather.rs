@@ -73,6 +73,40 @@ impl TemperatureSeries {
         })
     }
 
+    /// Index of the first value at 00:00 at or before value `i` (clamped to 0).
+    pub fn midnight_before(&self, i: usize) -> usize {
+        let hour = self
+            .time_of(i)
+            .map_or(0, |t| usize::try_from(t.hour()).unwrap_or(0));
+        i.saturating_sub(hour)
+    }
+
+    /// The calendar day (starting at a 00:00 value) with the lowest (`coldest`) or highest mean;
+    /// returns the index of its midnight and its mean. Days cut off at the series' ends are skipped.
+    pub fn extreme_day(&self, coldest: bool) -> Option<(usize, f64)> {
+        let mut best: Option<(usize, f64)> = None;
+        let mut i = self.midnight_before(0);
+        if self.time_of(i).is_some_and(|t| t.hour() != 0) {
+            i += 24 - usize::try_from(self.time_of(i)?.hour()).ok()?;
+        }
+        while i + 24 <= self.temps_c.len() {
+            let mean = self.temps_c[i..i + 24].iter().sum::<f64>() / 24.0;
+            if best.is_none_or(|(_, m)| if coldest { mean < m } else { mean > m }) {
+                best = Some((i, mean));
+            }
+            i += 24;
+        }
+        best
+    }
+
+    /// `n` hourly values from index `i`, the last value repeated past the series' end.
+    pub fn hours_from(&self, i: usize, n: usize) -> Vec<f64> {
+        let last = self.temps_c.len().saturating_sub(1);
+        (0..n)
+            .filter_map(|k| self.temps_c.get((i + k).min(last)).copied())
+            .collect()
+    }
+
     /// The 24 hourly values of the calendar day starting at `i`'s midnight (index of 00:00 at or
     /// before `i`), padded with the nearest value at the series' ends.
     pub fn day_at(&self, i: usize) -> Vec<f64> {

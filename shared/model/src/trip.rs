@@ -14,9 +14,11 @@
 //!   above reserve, or the first trip that fails and the shortfall.
 
 pub mod blocks;
+pub mod physics;
 pub mod plan;
 
 pub use blocks::{build_blocks, Block, BlockTrip, ChainOptions};
+pub use physics::RoadLoadEnergy;
 pub use plan::{
     plan_block, Ambient, BlockPlan, ChargeStop, LayoverCharger, PlanOptions, Trip, TripEnergy,
     TripResult,

@@ -18,8 +18,10 @@
 
 use crate::charge_point::Charger;
 use crate::charging::{inlet_to_cells, time_to_charge, ChargeConditions};
+use crate::cycle::DutyCycle;
 use crate::error::ModelError;
 use crate::vehicle::Vehicle;
+use crate::weather::HourlyTemperature;
 use serde::{Deserialize, Serialize};
 
 /// One trip of a block, as the planner needs it.
@@ -43,6 +45,8 @@ pub struct Trip {
     pub payload_kg: Option<f64>,
     /// Where the trip ends (matched against charger locations).
     pub end_location: Option<String>,
+    /// A duty cycle whose per-km traction to use instead of one synthesised from the schedule.
+    pub duty_cycle: Option<DutyCycle>,
 }
 
 impl Trip {
@@ -80,13 +84,12 @@ pub trait TripEnergy {
 pub enum Ambient {
     /// One temperature all day (°C).
     Constant(f64),
-    /// Hourly temperatures (°C); `start_s` is the time of the first value on the trips' clock.
-    /// Linear between values, flat beyond the ends.
+    /// An hourly series; `start_s` is the time of its first value on the trips' clock.
     Hourly {
-        /// Time of `temps_c[0]` (s, same reference as the trips).
+        /// Time of the series' first value (s, same reference as the trips).
         start_s: f64,
-        /// One value per hour.
-        temps_c: Vec<f64>,
+        /// The series (linear between values, held beyond the ends).
+        series: HourlyTemperature,
     },
 }
 
@@ -95,69 +98,31 @@ impl Ambient {
     pub fn at(&self, t_s: f64) -> f64 {
         match self {
             Ambient::Constant(t) => *t,
-            Ambient::Hourly { start_s, temps_c } => {
-                let Some(&last) = temps_c.last() else {
-                    return 20.0;
-                };
-                let x = (t_s - start_s) / 3600.0;
-                if x <= 0.0 {
-                    return temps_c[0];
-                }
-                let i = x.floor() as usize;
-                if i + 1 >= temps_c.len() {
-                    return last;
-                }
-                let f = x - i as f64;
-                temps_c[i] * (1.0 - f) + temps_c[i + 1] * f
+            Ambient::Hourly { start_s, series } => series.at_hour((t_s - start_s) / 3600.0),
+        }
+    }
+
+    /// Time-weighted mean temperature over `[a_s, b_s]`.
+    pub fn mean_over(&self, a_s: f64, b_s: f64) -> f64 {
+        match self {
+            Ambient::Constant(t) => *t,
+            Ambient::Hourly { start_s, series } => {
+                series.mean_between((a_s - start_s) / 3600.0, (b_s - start_s) / 3600.0)
             }
         }
     }
 
-    /// Mean temperature over `[a_s, b_s]` (trapezoidal samples every 15 min).
-    pub fn mean_over(&self, a_s: f64, b_s: f64) -> f64 {
-        if let Ambient::Constant(t) = self {
-            return *t;
-        }
-        if b_s <= a_s {
-            return self.at(a_s);
-        }
-        let n = ((b_s - a_s) / 900.0).ceil().max(1.0) as usize;
-        let h = (b_s - a_s) / n as f64;
-        let mut s = 0.5 * (self.at(a_s) + self.at(b_s));
-        for k in 1..n {
-            s += self.at(a_s + h * k as f64);
-        }
-        s / n as f64
-    }
-
-    /// Checks the values are usable.
+    /// Checks the values are usable (the series is checked when built).
     pub fn validate(&self) -> Result<(), ModelError> {
         match self {
-            Ambient::Constant(t) if !t.is_finite() || *t < -60.0 || *t > 60.0 => Err(
+            Ambient::Constant(t) if !t.is_finite() || !(-60.0..=60.0).contains(t) => Err(
                 ModelError::invalid("ambient_temp_c", "must be within −60…60 °C"),
             ),
-            Ambient::Hourly { temps_c, start_s } => {
-                if temps_c.is_empty() {
-                    return Err(ModelError::invalid(
-                        "weather.hourly_temp_c",
-                        "must not be empty",
-                    ));
-                }
-                if !start_s.is_finite() {
-                    return Err(ModelError::invalid("weather.start", "must be finite"));
-                }
-                match temps_c
-                    .iter()
-                    .position(|t| !t.is_finite() || *t < -60.0 || *t > 60.0)
-                {
-                    Some(i) => Err(ModelError::invalid(
-                        format!("weather.hourly_temp_c[{i}]"),
-                        "must be within −60…60 °C",
-                    )),
-                    None => Ok(()),
-                }
-            }
-            Ambient::Constant(_) => Ok(()),
+            Ambient::Hourly { start_s, .. } if !start_s.is_finite() => Err(ModelError::invalid(
+                "weather.start",
+                "must be a finite time",
+            )),
+            _ => Ok(()),
         }
     }
 }
@@ -443,7 +408,9 @@ impl<'a> Context<'a> {
         let mut idle_kw = Vec::with_capacity(trips.len());
         for (i, t) in trips.iter().enumerate() {
             let amb = opts.ambient.mean_over(t.depart_s, t.arrive_s);
-            let e = energy.trip_energy_kwh(vehicle, t, amb)?;
+            let e = energy
+                .trip_energy_kwh(vehicle, t, amb)
+                .map_err(|e| in_trip(i, &t.id, e))?;
             if !e.is_finite() {
                 return Err(ModelError::impossible(
                     format!("trips[{i}]"),
@@ -653,6 +620,21 @@ impl<'a> Context<'a> {
                 0.0
             },
         }
+    }
+}
+
+/// Puts a trip's index and id in front of an energy-model error's field and message.
+fn in_trip(i: usize, id: &str, e: ModelError) -> ModelError {
+    match e {
+        ModelError::Invalid { field, message } => ModelError::Invalid {
+            field: format!("trips[{i}].{field}"),
+            message: format!("trip `{id}`: {message}"),
+        },
+        ModelError::Impossible { field, message } => ModelError::Impossible {
+            field: format!("trips[{i}].{field}"),
+            message: format!("trip `{id}`: {message}"),
+        },
+        other => other,
     }
 }
 

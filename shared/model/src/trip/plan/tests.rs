@@ -210,7 +210,7 @@ fn colder_hours_cost_more_energy_through_the_hotel_load() {
     };
     let amb = Ambient::Hourly {
         start_s: 0.0,
-        temps_c: vec![0.0, 0.0, 20.0, 20.0, 20.0],
+        series: HourlyTemperature::new(vec![0.0, 0.0, 20.0, 20.0, 20.0]).unwrap(),
     };
     let plan = plan_block(&v, &trips, &PlanOptions::new(100.0, 10.0, amb), &energy).unwrap();
     // Trip 0 (0–1 h, 0 °C): 10 + (2 + 10)·1 = 22 kWh; trip 1 (2–3 h, 20 °C): 10 + 2 = 12 kWh.
