@@ -280,10 +280,8 @@ pub fn run(input: &DepotInput, prep: &Prepared, plan: Option<&Plan>) -> DepotRes
                         balanced_request(m, s0, target, (a.depart_s - ta) as f64 / 3600.0, hw)
                     }
                     Strategy::Optimal => {
-                        // The plan's step average, spread over the part of the step the vehicle is here.
-                        let here = (t1.min(a.depart_s) - t0.max(a.plug_s)) as f64 / 3600.0;
-                        let p = plan.map(|p| p.power(a.session, k)).unwrap_or(0.0) * dt_h
-                            / here.max(1e-9);
+                        // The plan's power while plugged in during this LP block.
+                        let p = plan.map(|p| p.present_kw(a.session, ta)).unwrap_or(0.0);
                         if a.depart_s <= t1 && a.depart_s == tb {
                             // Last stretch before departure: top up what the plan's tolerances left.
                             p.max(m.inlet_kwh(s0, target) / tau_h)

@@ -51,7 +51,10 @@ pub struct OptimalInfo {
 /// The LP's plan: average inlet power per session and step.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
+    start_s: i64,
+    block_s: i64,
     first: Vec<usize>,
+    /// Per session and block: planned inlet power while plugged in (kW).
     power: Vec<Vec<f64>>,
     /// Notes for the caller.
     pub notes: Vec<String>,
@@ -60,21 +63,51 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Planned average inlet power of `session` in step `k` (kW).
-    pub fn power(&self, session: usize, k: usize) -> f64 {
-        let f = self.first[session];
-        if k < f {
+    /// Planned inlet power of `session` while plugged in during the LP block holding time `t` (kW).
+    pub fn present_kw(&self, session: usize, t: i64) -> f64 {
+        let b = (t - self.start_s).div_euclid(self.block_s);
+        let f = self.first[session] as i64;
+        if b < f {
             return 0.0;
         }
-        self.power[session].get(k - f).copied().unwrap_or(0.0)
+        self.power[session]
+            .get((b - f) as usize)
+            .copied()
+            .unwrap_or(0.0)
+    }
+}
+
+/// The LP block (s): 15 min when the step divides it, else the step.
+pub fn lp_step_s(step_s: i64) -> i64 {
+    if step_s < 900 && 900 % step_s == 0 {
+        900
+    } else {
+        step_s
     }
 }
 
 /// Solves the LP.
 pub fn plan(input: &DepotInput, prep: &Prepared) -> Result<Plan, ModelError> {
-    let n = prep.n_steps;
-    let dt_s = input.step_s;
+    // The LP works on blocks of at least 15 min (steps that divide 15 min are grouped), so its size
+    // does not grow when the simulation step shrinks; the engine replays each block's power.
+    let dt_s = lp_step_s(input.step_s);
     let dt_h = dt_s as f64 / 3600.0;
+    let n = ((input.end_s - input.start_s) + dt_s - 1)
+        .div_euclid(dt_s)
+        .max(0) as usize;
+    let per = (dt_s / input.step_s) as usize;
+    let prices: Vec<f64> = (0..n)
+        .map(|b| {
+            let lo = (b * per).min(prep.prices.len());
+            let hi = ((b + 1) * per).min(prep.prices.len());
+            if hi > lo {
+                prep.prices[lo..hi].iter().sum::<f64>() / (hi - lo) as f64
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let windows = input.tariff.demand_windows(input.start_s, dt_s, n);
     let ns = prep.sessions.len();
     // Steps and presence fraction of each session.
     let mut first = vec![0usize; ns];
@@ -103,7 +136,7 @@ pub fn plan(input: &DepotInput, prep: &Prepared) -> Result<Plan, ModelError> {
             format!("optimal would need {total} plugged vehicle-steps (limit {MAX_LP_SESSION_STEPS}): use a longer step_s or a shorter horizon"),
         ));
     }
-    let max_price = prep.prices.iter().fold(0.0f64, |m, p| m.max(p.abs()));
+    let max_price = prices.iter().fold(0.0f64, |m, p| m.max(p.abs()));
     let demand_rates: f64 = prep
         .windows
         .iter()
@@ -169,7 +202,7 @@ pub fn plan(input: &DepotInput, prep: &Prepared) -> Result<Plan, ModelError> {
                     cons.push((p - f * b / cap * e_ref).leq(f * a));
                 }
                 step_terms[k].push((p, 1.0 / ch.efficiency));
-                objective.add_mul(prep.prices[k] * dt_h / ch.efficiency, p);
+                objective.add_mul(prices[k] * dt_h / ch.efficiency, p);
                 if multi {
                     charger_terms[c].entry(k).or_default().push(p);
                 }
@@ -217,7 +250,7 @@ pub fn plan(input: &DepotInput, prep: &Prepared) -> Result<Plan, ModelError> {
     }
     // Demand charges.
     let mut peaks: Vec<(crate::tariff::DemandKey, Variable)> = Vec::new();
-    for w in &prep.windows {
+    for w in &windows {
         let nw = (w.end_step - w.first_step) as f64;
         for &(key, rate) in &w.keys {
             let pv = match peaks.iter().find(|p| p.0 == key) {
@@ -252,7 +285,17 @@ pub fn plan(input: &DepotInput, prep: &Prepared) -> Result<Plan, ModelError> {
     })?;
     let mut power: Vec<Vec<f64>> = vec![Vec::new(); ns];
     for i in 0..ns {
-        power[i] = p_vars[i].iter().map(|&v| sol.value(v).max(0.0)).collect();
+        power[i] = p_vars[i]
+            .iter()
+            .zip(&fracs[i])
+            .map(|(&v, &f)| {
+                if f > 0.0 {
+                    sol.value(v).max(0.0) / f
+                } else {
+                    0.0
+                }
+            })
+            .collect();
     }
     let shortfall: f64 = short_vars
         .iter()
@@ -268,6 +311,8 @@ pub fn plan(input: &DepotInput, prep: &Prepared) -> Result<Plan, ModelError> {
         ));
     }
     Ok(Plan {
+        start_s: input.start_s,
+        block_s: dt_s,
         first,
         power,
         notes,
