@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod command;
 pub mod error;
 pub mod feed;
 pub mod report;
