@@ -127,6 +127,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Record::Full,
             None,
         )?;
+        // The LP plans in 15-min blocks; the replay runs at 1 min.
+        case("optimal", 100, 7, 60, Strategy::Optimal, Record::Full, None)?;
         case(
             "week15",
             100,
