@@ -1,0 +1,164 @@
+//! twin-api: the one contract behind all three doors (Lambda, `twin serve`, `twin invoke`).
+//!
+//! Every capability is one async handler taking the request body and returning a [`Reply`] or an
+//! [`ApiError`]; [`http::route`] maps method + path onto them, and the Lambda adapter
+//! ([`lambda`], feature `lambda`) and the local server both call [`http::route`].
+#![forbid(unsafe_code)]
+
+pub mod depot_simulation;
+pub mod error;
+pub mod event;
+pub mod http;
+#[cfg(feature = "lambda")]
+pub mod lambda;
+pub mod range_remaining;
+pub mod runs;
+pub mod time_to_charge;
+pub mod trip_planning;
+pub mod validate;
+pub mod vehicle;
+
+pub use error::ApiError;
+
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Largest HTTP body accepted (bytes): API Gateway's and Lambda's 6 MB payload limit.
+pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+
+/// The four capabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    /// `POST /v1/time-to-charge`
+    TimeToCharge,
+    /// `POST /v1/range-remaining`
+    RangeRemaining,
+    /// `POST /v1/trip-plans`
+    TripPlanning,
+    /// `POST /v1/depot-simulations`
+    DepotSimulation,
+}
+
+impl Capability {
+    /// All capabilities.
+    pub const ALL: [Capability; 4] = [
+        Capability::TimeToCharge,
+        Capability::RangeRemaining,
+        Capability::TripPlanning,
+        Capability::DepotSimulation,
+    ];
+
+    /// snake_case name (function, binary, events folder, `twin invoke` argument).
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::TimeToCharge => "time_to_charge",
+            Capability::RangeRemaining => "range_remaining",
+            Capability::TripPlanning => "trip_planning",
+            Capability::DepotSimulation => "depot_simulation",
+        }
+    }
+
+    /// HTTP path of the capability's POST route.
+    pub fn path(self) -> &'static str {
+        match self {
+            Capability::TimeToCharge => "/v1/time-to-charge",
+            Capability::RangeRemaining => "/v1/range-remaining",
+            Capability::TripPlanning => "/v1/trip-plans",
+            Capability::DepotSimulation => "/v1/depot-simulations",
+        }
+    }
+
+    /// Parses a snake_case name.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == s)
+    }
+}
+
+/// Which door a request came through; `twin invoke` always runs to completion (never a 202).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    /// API Gateway / Lambda.
+    Lambda,
+    /// `twin serve`.
+    Server,
+    /// `twin invoke`.
+    Cli,
+}
+
+/// Everything a handler borrows, built once at start-up (cold start).
+#[derive(Debug, Clone, Default)]
+pub struct Deps {
+    /// Local data folder (`twin serve --data-dir`, `TWIN_DATA_DIR`), when running locally.
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Deps {
+    /// Local dependencies rooted at `data_dir`.
+    pub fn local(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir: Some(data_dir),
+        }
+    }
+}
+
+/// A request context: the door and the request's headers (lower-case names).
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The door.
+    pub door: Door,
+    /// Headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Ctx {
+    /// A context for a door with no headers.
+    pub fn new(door: Door) -> Self {
+        Self {
+            door,
+            headers: Vec::new(),
+        }
+    }
+    /// A header value by (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A successful reply: status (200, or 202 for accepted async work) and the JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    /// 200 with `body` serialised.
+    pub fn ok<T: Serialize>(body: &T) -> Result<Self, ApiError> {
+        serde_json::to_value(body)
+            .map(|b| Reply {
+                status: 200,
+                body: b,
+            })
+            .map_err(ApiError::internal)
+    }
+}
+
+/// Runs one capability on a raw JSON body.
+pub async fn handle(
+    deps: &Deps,
+    ctx: &Ctx,
+    cap: Capability,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
+    match cap {
+        Capability::TimeToCharge => time_to_charge::handle(deps, ctx, body).await,
+        Capability::RangeRemaining => range_remaining::handle(deps, ctx, body).await,
+        Capability::TripPlanning => trip_planning::handle(deps, ctx, body).await,
+        Capability::DepotSimulation => depot_simulation::handle(deps, ctx, body).await,
+    }
+}

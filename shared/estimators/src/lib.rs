@@ -2,7 +2,7 @@
 #![forbid(unsafe_code)]
 
 /// Which estimator produced a result, as reported in every response's `estimator` block.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct EstimatorInfo {
     /// `physics` or `onnx`.
     pub kind: String,
@@ -20,6 +20,11 @@ pub struct EstimatorInfo {
 impl EstimatorInfo {
     /// The physics model, no learned estimator.
     pub fn physics() -> Self {
-        Self { kind: "physics".into(), model: None, version: None, sha256: None }
+        Self {
+            kind: "physics".into(),
+            model: None,
+            version: None,
+            sha256: None,
+        }
     }
 }

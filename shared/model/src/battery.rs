@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// Cell chemistry; it sets the shape of the cold-weather derating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Chemistry {
     /// Lithium iron phosphate (most buses).
     Lfp,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// AC (the vehicle's on-board charger converts) or DC (the station converts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum ChargerKind {
     /// Alternating current: limited by phases × voltage × current and the on-board charger.
     Ac,

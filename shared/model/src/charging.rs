@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 /// What bounds the inlet power.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum LimitingFactor {
     /// The vehicle's warm charge curve.
     VehicleCurve,
@@ -206,7 +207,7 @@ pub fn time_to_charge(
                 soc_pct: s.min(end),
                 power_kw: pw,
             });
-            next_profile = s.floor() + 1.0;
+            next_profile = (s + 1e-6).floor() + 1.0;
         }
     }
     let stored = b.capacity_kwh * (end - soc_pct).max(0.0) / 100.0;

@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 /// Broad vehicle class: sets defaults (mass, drag, HVAC size, aux load).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum VehicleClass {
     /// Passenger car.
     Car,

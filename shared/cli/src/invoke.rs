@@ -1,0 +1,71 @@
+//! `twin invoke <capability> <file|->`: one request through the shared handler, always to completion.
+
+use anyhow::Context;
+use std::io::Read;
+use std::path::PathBuf;
+use twin_api::{ApiError, Capability, Ctx, Deps, Door};
+
+/// Reads the input, unwraps an API Gateway event if given one, runs the capability, prints the JSON.
+/// Returns the exit code: 0 success, 2 rejected request, 1 internal failure.
+pub fn run(capability: &str, input: &str, data_dir: PathBuf) -> anyhow::Result<u8> {
+    let Some(cap) = Capability::from_name(capability) else {
+        let e = ApiError::invalid(
+            "capability",
+            format!("unknown capability `{capability}`; use time_to_charge, range_remaining, trip_planning or depot_simulation"),
+        );
+        println!("{}", e.to_json());
+        return Ok(2);
+    };
+    let raw = read_input(input)?;
+    let body = match serde_json::from_slice::<serde_json::Value>(&raw)
+        .ok()
+        .as_ref()
+        .and_then(twin_api::event::body_of_event)
+    {
+        Some(Ok(b)) => b,
+        Some(Err(m)) => {
+            println!("{}", ApiError::malformed(m).to_json());
+            return Ok(2);
+        }
+        None => raw,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let deps = Deps::local(data_dir);
+    let result = rt.block_on(twin_api::handle(&deps, &Ctx::new(Door::Cli), cap, &body));
+    Ok(match result {
+        Ok(reply) => {
+            print_line(&reply.body.to_string());
+            0
+        }
+        Err(e) => {
+            print_line(&e.to_json().to_string());
+            if e.status < 500 {
+                2
+            } else {
+                1
+            }
+        }
+    })
+}
+
+fn read_input(input: &str) -> anyhow::Result<Vec<u8>> {
+    if input == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("reading stdin")?;
+        Ok(buf)
+    } else {
+        std::fs::read(input).with_context(|| format!("reading {input}"))
+    }
+}
+
+/// Prints one line to stdout; a closed pipe (`| head`) is not an error worth a panic.
+fn print_line(s: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{s}");
+}

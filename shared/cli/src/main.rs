@@ -1,0 +1,109 @@
+//! `twin`: the local door to ev-twin. Same handlers as the Lambda functions, on local storage.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+mod bench;
+mod estimators_cmd;
+mod gtfs_cmd;
+mod invoke;
+mod serve;
+mod spiceev;
+
+#[derive(Parser)]
+#[command(
+    name = "twin",
+    version,
+    about = "ev-twin: an electric-fleet digital twin (local door)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run one capability on a request (or API Gateway event) file, or `-` for stdin.
+    /// Exit 0 on success, 2 with the error JSON for a rejected request, 1 for an internal failure.
+    Invoke {
+        /// time_to_charge | range_remaining | trip_planning | depot_simulation
+        capability: String,
+        /// Request JSON file, or `-` for stdin.
+        input: String,
+        /// Local data folder (default `.twin-data`, or TWIN_DATA_DIR).
+        #[arg(long, env = "TWIN_DATA_DIR", default_value = ".twin-data")]
+        data_dir: PathBuf,
+    },
+    /// Serve every route of the API on one local port.
+    Serve {
+        /// Port.
+        #[arg(long, default_value_t = 9000)]
+        port: u16,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Local data folder (default `.twin-data`, or TWIN_DATA_DIR).
+        #[arg(long, env = "TWIN_DATA_DIR", default_value = ".twin-data")]
+        data_dir: PathBuf,
+    },
+    /// Convert another tool's input into a twin request.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Plan over a whole schedule.
+    #[command(subcommand)]
+    Plan(PlanCmd),
+    /// ONNX estimators: list and run.
+    #[command(subcommand)]
+    Estimators(estimators_cmd::Cmd),
+    /// Measure throughput (release builds only give meaningful numbers).
+    Bench(bench::Args),
+    /// Print the vehicle catalogue.
+    Vehicles,
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// A SpiceEV scenario JSON → a depot_simulation request on stdout.
+    Spiceev(spiceev::ImportArgs),
+    /// A GTFS feed zip → blocks of trips on stdout.
+    Gtfs(gtfs_cmd::ImportArgs),
+}
+
+#[derive(Subcommand)]
+enum PlanCmd {
+    /// Electrification report over a GTFS feed.
+    Gtfs(gtfs_cmd::PlanArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result: anyhow::Result<u8> = match cli.cmd {
+        Cmd::Invoke {
+            capability,
+            input,
+            data_dir,
+        } => invoke::run(&capability, &input, data_dir),
+        Cmd::Serve {
+            port,
+            host,
+            data_dir,
+        } => serve::run(&host, port, data_dir).map(|_| 0),
+        Cmd::Import(ImportCmd::Spiceev(a)) => spiceev::run(a),
+        Cmd::Import(ImportCmd::Gtfs(a)) => gtfs_cmd::import(a),
+        Cmd::Plan(PlanCmd::Gtfs(a)) => gtfs_cmd::plan(a),
+        Cmd::Estimators(c) => estimators_cmd::run(c),
+        Cmd::Bench(a) => bench::run(a),
+        Cmd::Vehicles => {
+            println!("{}", twin_api::http::vehicles_json());
+            Ok(0)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("twin: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
