@@ -36,6 +36,9 @@ step "templates: cfn-lint and sam validate --lint"
 cfn-lint template.yaml
 AWS_DEFAULT_REGION=us-east-1 sam validate --lint --template template.yaml
 
+step "template: least privilege, encryption at rest, TLS-only bucket, authorizer, throttling (+ self-test)"
+python scripts/check_template.py --self-test template.yaml
+
 step "cargo lambda build --release (the four functions, Lambda's glibc via zig)"
 arch_flag="--arm64"
 rustup target list --installed | grep -q aarch64-unknown-linux-gnu || arch_flag="--x86-64"
