@@ -10,6 +10,7 @@ step() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 step "python tools (.venv)"
 bash scripts/venv.sh
 export PATH="$root/.venv/bin:$PATH"
+export SAM_CLI_TELEMETRY=0
 
 step "rust targets"
 rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1 || echo "aarch64 target unavailable: the Lambda build falls back to x86_64"
@@ -49,10 +50,10 @@ for f in time_to_charge range_remaining trip_planning depot_simulation; do
 done
 
 step "smoke: twin invoke <fn> events/<fn>/basic.json"
-cargo build --release -p twin --quiet
+cargo build -p twin --quiet   # the debug binary the tests already built; no extra release build
 for f in time_to_charge range_remaining trip_planning depot_simulation; do
   if [ -f "events/$f/basic.json" ]; then
-    target/release/twin invoke "$f" "events/$f/basic.json" > /dev/null
+    target/debug/twin invoke "$f" "events/$f/basic.json" > /dev/null
     echo "$f: ok"
   fi
 done
