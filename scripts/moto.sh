@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # A local S3 + DynamoDB API for the store tests: moto's server, from PyPI, in a venv at .venv.
 #
-#   scripts/moto.sh start    # prints the endpoint (http://127.0.0.1:PORT) on stdout
+#   scripts/moto.sh start    # prints `export TWIN_TEST_MOTO_ENDPOINT=http://127.0.0.1:PORT`
 #   scripts/moto.sh stop     # stops the server this script started
-#   scripts/moto.sh status   # prints the endpoint if running, exits 1 otherwise
+#   scripts/moto.sh status   # prints the endpoint URL if running, exits 1 otherwise
 #
 # Typical use:
-#   export TWIN_TEST_MOTO_ENDPOINT="$(scripts/moto.sh start)"
+#   eval "$(scripts/moto.sh start)"
 #   cargo test -p twin-store -- --include-ignored
 #   scripts/moto.sh stop
 #
 # The server listens on 127.0.0.1 only, on a free port. Its pid, endpoint and log are kept in
-# .venv/moto.{pid,endpoint,log}.
+# .venv/moto.{pid,endpoint,log}. The moto version is the pin in scripts/requirements-tools.txt.
 set -euo pipefail
 
-MOTO_VERSION="5.2.5"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MOTO_VERSION="$(sed -n 's/^moto\[server\]==\([0-9.]*\).*/\1/p' "$ROOT/scripts/requirements-tools.txt" 2>/dev/null | head -n1)"
+MOTO_VERSION="${MOTO_VERSION:-5.2.6}"
 VENV="$ROOT/.venv"
 PIDFILE="$VENV/moto.pid"
 ENDPOINTFILE="$VENV/moto.endpoint"
@@ -54,7 +55,7 @@ start() {
   local pid
   if pid="$(running_pid)"; then
     log "already running (pid $pid)"
-    cat "$ENDPOINTFILE"
+    echo "export TWIN_TEST_MOTO_ENDPOINT=$(cat "$ENDPOINTFILE")"
     return 0
   fi
   ensure_venv
@@ -73,7 +74,7 @@ start() {
       fi
       if answers "$endpoint"; then
         log "moto $MOTO_VERSION listening at $endpoint (pid $pid, log $LOGFILE)"
-        echo "$endpoint"
+        echo "export TWIN_TEST_MOTO_ENDPOINT=$endpoint"
         return 0
       fi
       sleep 0.2

@@ -36,7 +36,7 @@ fn unique_name() -> String {
 
 async fn sdk_config() -> aws_config::SdkConfig {
     let endpoint = std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
-        panic!("{ENDPOINT_VAR} is not set: start moto with `scripts/moto.sh start` first")
+        panic!("{ENDPOINT_VAR} is not set: run `eval \"$(scripts/moto.sh start)\"` first")
     });
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
