@@ -159,7 +159,7 @@ pub fn plan(input: &DepotInput, prep: &Prepared) -> Result<Plan, ModelError> {
     // Per step: the grid-side charger power terms.
     let mut step_terms: Vec<Vec<(Variable, f64)>> = vec![Vec::new(); n];
     // Per charger and step with several connectors: the inlet power terms.
-    let mut charger_terms: Vec<std::collections::HashMap<usize, Vec<Variable>>> =
+    let mut charger_terms: Vec<std::collections::BTreeMap<usize, Vec<Variable>>> =
         vec![Default::default(); input.chargers.len()];
     let mut objective = Expression::with_capacity(total + ns);
 

@@ -346,7 +346,7 @@ impl SpiceevScenario {
                 let max_kw = v.curve.iter().map(|p| p[1]).fold(0.0, f64::max);
                 let mut fv = json!({
                     "id": v.id,
-                    "vehicle": {"class": "city_bus_12m", "battery": {
+                    "vehicle": {"battery": {
                         "capacity_kwh": v.capacity_kwh, "efficiency": v.efficiency, "min_soc_pct": 0.0, "max_soc_pct": 100.0,
                         "max_charge_kw": max_kw, "charge_curve": v.curve}},
                     "initial_soc_pct": v.initial_soc * 100.0,
