@@ -90,18 +90,29 @@ def calibrate(telemetry: Path, out_dir: Path, name: str, seed: int) -> dict:
     onnx_path = out_dir / f"{name}.onnx"
     onnx_path.write_bytes(onx.SerializeToString())
 
+    # Card ranges: the training range widened by 10 % of its span on each side. Trips outside them
+    # are answered by physics alone (as the service does), in the metrics too.
+    Xd = X.astype(np.float64)
+    lo, hi = Xd[train].min(axis=0), Xd[train].max(axis=0)
+    span = hi - lo
+    lo_card = np.round(lo - 0.1 * span, 3)
+    nonneg = [0, 2, 3]  # speed, payload, stops cannot be negative
+    lo_card[nonneg] = np.maximum(lo_card[nonneg], 0.0)
+    hi_card = np.round(hi + 0.1 * span, 3)
+
     # held-out error, with the residual as the exported ONNX model computes it
     r_held = ort_predict(onnx_path, X[held])
-    calibrated = physics[held] + r_held * dist[held]
+    in_range = np.all((Xd[held] >= lo_card) & (Xd[held] <= hi_card), axis=1)
+    calibrated = physics[held] + np.where(in_range, r_held, 0.0) * dist[held]
     metrics = {
         "holdout_trips": int(len(held)),
+        "holdout_trips_outside_card_ranges_physics_only": int((~in_range).sum()),
+        "holdout_trip_ids": [rows[i]["trip_id"] for i in held],
         "train_trips": int(len(train)),
         "physics_only": error_stats(physics[held], measured[held]),
         "calibrated": error_stats(calibrated, measured[held]),
         "sklearn_vs_onnxruntime_max_abs_diff_kwh_per_km": float(np.max(np.abs(model.predict(X[held]) - r_held))),
     }
-    lo, hi = X[train].min(axis=0), X[train].max(axis=0)
-    span = hi - lo
     card = {
         "name": name,
         "version": VERSION,
@@ -110,8 +121,7 @@ def calibrate(telemetry: Path, out_dir: Path, name: str, seed: int) -> dict:
         "description": "Fleet calibration: residual energy per km over the twin's physics estimate, learned from "
         "per-trip telemetry. calibrated_kwh = physics_kwh + output * distance_km.",
         "inputs": [
-            {"name": n, "unit": u, "min": float(np.floor((lo[i] - 0.05 * span[i]) * 1000) / 1000),
-             "max": float(np.ceil((hi[i] + 0.05 * span[i]) * 1000) / 1000), "description": d}
+            {"name": n, "unit": u, "min": float(lo_card[i]), "max": float(hi_card[i]), "description": d}
             for i, (n, u, d) in enumerate(FEATURES)
         ],
         "output": {"name": "residual_kwh_per_km", "unit": "kWh/km",
@@ -127,7 +137,7 @@ def calibrate(telemetry: Path, out_dir: Path, name: str, seed: int) -> dict:
         },
         "metrics": metrics,
         "source": "ml/calibrate.py",
-        "test_vectors": test_vectors(onnx_path, X[held][:24]),
+        "test_vectors": test_vectors(onnx_path, X[held][in_range][:24]),
     }
     write_card(card, out_dir / f"{name}.json")
     return card

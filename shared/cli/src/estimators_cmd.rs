@@ -35,7 +35,11 @@ pub enum Cmd {
 pub fn run(cmd: Cmd) -> anyhow::Result<u8> {
     let out = match cmd {
         Cmd::List { models_dir } => list(models_dir.as_deref())?,
-        Cmd::Run { name, inputs, models_dir } => run_model(models_dir.as_deref(), &name, &inputs)?,
+        Cmd::Run {
+            name,
+            inputs,
+            models_dir,
+        } => run_model(models_dir.as_deref(), &name, &inputs)?,
     };
     println!("{out}");
     Ok(0)
@@ -44,7 +48,8 @@ pub fn run(cmd: Cmd) -> anyhow::Result<u8> {
 /// Load the registry: bundled models, or every card in `models_dir`.
 pub fn registry(models_dir: Option<&Path>) -> anyhow::Result<Registry> {
     let reg = match models_dir {
-        Some(dir) => Registry::from_dir(dir).with_context(|| format!("loading models from {}", dir.display()))?,
+        Some(dir) => Registry::from_dir(dir)
+            .with_context(|| format!("loading models from {}", dir.display()))?,
         None => Registry::bundled(),
     };
     for (name, reason) in reg.failures() {
@@ -63,10 +68,13 @@ pub fn list(models_dir: Option<&Path>) -> anyhow::Result<String> {
 pub fn run_model(models_dir: Option<&Path>, name: &str, inputs: &Path) -> anyhow::Result<String> {
     let text = if inputs == Path::new("-") {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("reading inputs from stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading inputs from stdin")?;
         s
     } else {
-        let meta = std::fs::metadata(inputs).with_context(|| format!("reading {}", inputs.display()))?;
+        let meta =
+            std::fs::metadata(inputs).with_context(|| format!("reading {}", inputs.display()))?;
         if meta.len() > 64 * 1024 * 1024 {
             bail!("{} is larger than 64 MiB", inputs.display());
         }

@@ -171,15 +171,28 @@ impl EnergyRateService {
                 vehicle.class
             ))
         } else {
-            registry
-                .get(ENERGY_RATE_MODEL)
-                .and_then(|m| OnnxEnergyRate::new(m.clone()))
-                .map(|m| Box::new(m) as Box<dyn EnergyRateEstimator>)
-                .map_err(|e| error_chain(&e))
+            match registry.get(ENERGY_RATE_MODEL) {
+                // not configured at all: plain physics, nothing to explain
+                Err(EstimatorError::Unknown(_)) => Err(String::new()),
+                other => other
+                    .and_then(|m| OnnxEnergyRate::new(m.clone()))
+                    .map(|m| Box::new(m) as Box<dyn EnergyRateEstimator>)
+                    .map_err(|e| error_chain(&e)),
+            }
         };
         Self {
             primary,
             physics: PhysicsEnergyRate::new(vehicle),
+        }
+    }
+
+    /// Who answers in-range requests: the model's `EstimatorInfo`, or physics (with the reason the
+    /// model is not used, if one was configured).
+    pub fn primary_info(&self) -> EstimatorInfo {
+        match &self.primary {
+            Ok(m) => m.info(),
+            Err(r) if r.is_empty() => EstimatorInfo::physics(),
+            Err(r) => EstimatorInfo::physics_fallback(r.clone()),
         }
     }
 

@@ -16,11 +16,23 @@ struct Bundled {
     onnx: &'static [u8],
 }
 
-const BUNDLED: &[Bundled] = &[Bundled {
-    name: "routee_bolt_2017",
-    card: include_str!("../../../ml/models/routee_bolt_2017.json"),
-    onnx: include_bytes!("../../../ml/models/routee_bolt_2017.onnx"),
-}];
+const BUNDLED: &[Bundled] = &[
+    Bundled {
+        name: "energy_rate",
+        card: include_str!("../../../ml/models/energy_rate.json"),
+        onnx: include_bytes!("../../../ml/models/energy_rate.onnx"),
+    },
+    Bundled {
+        name: "fleet_calibration",
+        card: include_str!("../../../ml/models/fleet_calibration.json"),
+        onnx: include_bytes!("../../../ml/models/fleet_calibration.onnx"),
+    },
+    Bundled {
+        name: "routee_bolt_2017",
+        card: include_str!("../../../ml/models/routee_bolt_2017.json"),
+        onnx: include_bytes!("../../../ml/models/routee_bolt_2017.onnx"),
+    },
+];
 
 /// One input as listed by `twin estimators list`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
