@@ -571,7 +571,8 @@ impl Tariff {
                 }
             }
         }
-        let cost = peaks.iter().map(|p| p.1 * p.2).sum();
+        // (+ 0.0: an empty f64 sum is −0.0)
+        let cost = peaks.iter().map(|p| p.1 * p.2).sum::<f64>() + 0.0;
         (cost, peaks)
     }
 }

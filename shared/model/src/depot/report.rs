@@ -376,5 +376,5 @@ fn ocpp_profiles(input: &DepotInput, s: &Series) -> String {
         }
         vehicles.push(serde_json::json!({"vehicle_id": f.id, "profiles": profiles}));
     }
-    serde_json::json!({"ocpp_version": "2.0.1", "note": "SetChargingProfileRequest payloads; limits are the planned inlet power per period (W).", "vehicles": vehicles}).to_string()
+    serde_json::json!({"ocpp_version": "2.0.1", "note": "SetChargingProfileRequest payloads; limits are the planned inlet power per period (W). Times carry the request's UTC offset; a request without one is taken as UTC.", "vehicles": vehicles}).to_string()
 }
