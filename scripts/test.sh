@@ -30,6 +30,12 @@ fi
 step "cargo test (including the tests that need the moto endpoint)"
 cargo test --workspace --no-fail-fast -- --include-ignored
 
+step "supply chain: cargo deny check licenses bans sources (deny.toml; advisories need network, see there)"
+if [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny 0.20.2" ]; then
+  cargo install cargo-deny --version 0.20.2 --locked --quiet
+fi
+cargo deny --log-level error check licenses bans sources
+
 step "cargo doc -D warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 

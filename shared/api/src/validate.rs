@@ -118,6 +118,142 @@ pub fn id(field: &str, v: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Most points in one speed trace (`duty_cycle.time_s`, `speed_mps`, `grade`): a day at 1 Hz, with room.
+pub const MAX_TRACE_POINTS: usize = 100_000;
+/// Most vehicles in one depot fleet.
+pub const MAX_FLEET: usize = 5_000;
+/// Most trips in one request.
+pub const MAX_TRIPS: usize = 10_000;
+/// Most arrive/depart events per vehicle.
+pub const MAX_EVENTS_PER_VEHICLE: usize = 5_000;
+/// Most chargers at one depot.
+pub const MAX_CHARGERS: usize = 5_000;
+/// Most hourly values in a weather series: two leap years.
+pub const MAX_HOURLY_POINTS: usize = 2 * 8_784;
+/// Longest simulated horizon (s): 400 days.
+pub const MAX_HORIZON_S: f64 = 400.0 * 86_400.0;
+/// Shortest simulation step (s).
+pub const MIN_STEP_S: f64 = 1.0;
+/// Longest simulation step (s): one day.
+pub const MAX_STEP_S: f64 = 86_400.0;
+/// Most simulated vehicle-steps (fleet × horizon / step) one synchronous HTTP request may ask for.
+/// Sized to finish well inside the 29 s Lambda/API Gateway timeout: SpiceEV's Python engine needs
+/// ≈ 20 µs per vehicle-step on a 2-core machine (reference README), so 5 M would take ≈ 100 s there;
+/// ours is compiled, and the limit keeps even a 10 µs/vehicle-step run under 29 s with artifacts.
+pub const MAX_SYNC_VEHICLE_STEPS: u64 = 2_500_000;
+
+/// At most `max` items in the array `field`: a 413 that names the field and the limit.
+pub fn max_len(field: &str, len: usize, max: usize) -> Result<(), ApiError> {
+    if len > max {
+        return Err(ApiError::too_large(
+            Some(field),
+            format!("{field}: {len} items; the limit is {max}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Between `min` and `max` items in the array `field` (400 when too few, 413 when too many).
+pub fn len_between(field: &str, len: usize, min: usize, max: usize) -> Result<(), ApiError> {
+    if len < min {
+        return Err(ApiError::invalid(
+            field,
+            format!("needs at least {min} item(s), got {len}"),
+        ));
+    }
+    max_len(field, len, max)
+}
+
+/// A speed-trace array: 2 to [`MAX_TRACE_POINTS`] points.
+pub fn trace_len(field: &str, len: usize) -> Result<(), ApiError> {
+    len_between(field, len, 2, MAX_TRACE_POINTS)
+}
+
+/// A depot fleet: 1 to [`MAX_FLEET`] vehicles.
+pub fn fleet_len(field: &str, len: usize) -> Result<(), ApiError> {
+    len_between(field, len, 1, MAX_FLEET)
+}
+
+/// Every value of `values` finite and within `[lo, hi]`; the error names the index (`field[i]`).
+pub fn each_range(field: &str, values: &[f64], lo: f64, hi: f64) -> Result<(), ApiError> {
+    for (i, &v) in values.iter().enumerate() {
+        if !(v.is_finite() && v >= lo && v <= hi) {
+            range(&format!("{field}[{i}]"), v, lo, hi)?;
+        }
+    }
+    Ok(())
+}
+
+/// The number of simulation steps over `horizon_s` at `step_s` (the last one partial), after checking
+/// both: `step_s` within [`MIN_STEP_S`]..=[`MAX_STEP_S`], the horizon positive and at most
+/// [`MAX_HORIZON_S`]. `horizon_field` names the field to blame for the horizon (e.g. `end`).
+pub fn step_count(
+    horizon_field: &str,
+    horizon_s: f64,
+    step_field: &str,
+    step_s: f64,
+) -> Result<u64, ApiError> {
+    let step = range(step_field, step_s, MIN_STEP_S, MAX_STEP_S)?;
+    if !horizon_s.is_finite() || horizon_s <= 0.0 {
+        return Err(ApiError::invalid(
+            horizon_field,
+            "the horizon must be positive (end after start)",
+        ));
+    }
+    if horizon_s > MAX_HORIZON_S {
+        return Err(ApiError::too_large(
+            Some(horizon_field),
+            format!(
+                "{horizon_field}: the horizon is {:.1} days; the limit is {:.0} days",
+                horizon_s / 86_400.0,
+                MAX_HORIZON_S / 86_400.0
+            ),
+        ));
+    }
+    // Both are finite and bounded, so the quotient fits in u64 exactly enough.
+    Ok((horizon_s / step).ceil() as u64)
+}
+
+/// Refuses synchronous work over `limit` units (e.g. vehicle-steps; see [`MAX_SYNC_VEHICLE_STEPS`])
+/// with a 413 naming `field`, the size and the limit, and pointing at the asynchronous mode. `twin
+/// invoke` always runs to completion, so the CLI door is never refused.
+pub fn sync_work(
+    door: crate::Door,
+    field: &str,
+    what: &str,
+    units: u64,
+    limit: u64,
+) -> Result<(), ApiError> {
+    if door == crate::Door::Cli || units <= limit {
+        return Ok(());
+    }
+    Err(ApiError::too_large(
+        Some(field),
+        format!(
+            "{what}: {units} is over the {limit} a synchronous request may run before the 29 s timeout; \
+             send it with \"mode\": \"async\" (202 and a run id), use a longer step_s or a shorter horizon, \
+             or run it locally with `twin invoke`"
+        ),
+    ))
+}
+
+/// Vehicle-steps of a simulation (`vehicles` × `steps`), refused over [`MAX_SYNC_VEHICLE_STEPS`] for
+/// synchronous HTTP requests (see [`sync_work`]).
+pub fn sync_vehicle_steps(
+    door: crate::Door,
+    field: &str,
+    vehicles: usize,
+    steps: u64,
+) -> Result<(), ApiError> {
+    sync_work(
+        door,
+        field,
+        "vehicle-steps (fleet size × horizon / step_s)",
+        (vehicles as u64).saturating_mul(steps),
+        MAX_SYNC_VEHICLE_STEPS,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +308,75 @@ mod tests {
         assert!(id("id", "a/b").is_err());
         assert!(id("id", "bus\u{e9}").is_err());
         assert!(id("id", "").is_err());
+    }
+
+    #[test]
+    fn arrays_over_their_limit_get_413_naming_the_field() {
+        let e = trace_len("duty_cycle.speed_mps", MAX_TRACE_POINTS + 1).unwrap_err();
+        assert_eq!(
+            (e.status, e.field.as_deref()),
+            (413, Some("duty_cycle.speed_mps"))
+        );
+        assert!(e.message.contains(&MAX_TRACE_POINTS.to_string()));
+        assert!(trace_len("t", MAX_TRACE_POINTS).is_ok());
+        assert_eq!(trace_len("t", 1).unwrap_err().status, 400);
+        assert_eq!(fleet_len("fleet", 0).unwrap_err().status, 400);
+        assert_eq!(fleet_len("fleet", MAX_FLEET + 1).unwrap_err().status, 413);
+    }
+
+    #[test]
+    fn each_range_names_the_first_bad_index() {
+        let e = each_range("speed_mps", &[1.0, 2.0, f64::NAN], 0.0, 100.0).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("speed_mps[2]"));
+        let e = each_range("speed_mps", &[1.0, -1.0], 0.0, 100.0).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("speed_mps[1]"));
+        assert!(each_range("speed_mps", &[0.0, 100.0], 0.0, 100.0).is_ok());
+    }
+
+    #[test]
+    fn step_count_checks_step_and_horizon() {
+        // A day at 60 s is 1440 steps; 90 s at 60 s is 2 (the last one partial).
+        assert_eq!(step_count("end", 86_400.0, "step_s", 60.0).unwrap(), 1440);
+        assert_eq!(step_count("end", 90.0, "step_s", 60.0).unwrap(), 2);
+        assert_eq!(
+            step_count("end", 86_400.0, "step_s", 0.0)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("step_s")
+        );
+        assert_eq!(
+            step_count("end", 86_400.0, "step_s", f64::INFINITY)
+                .unwrap_err()
+                .status,
+            400
+        );
+        assert_eq!(
+            step_count("end", -1.0, "step_s", 60.0).unwrap_err().status,
+            400
+        );
+        assert_eq!(
+            step_count("end", MAX_HORIZON_S * 2.0, "step_s", 60.0)
+                .unwrap_err()
+                .status,
+            413
+        );
+    }
+
+    #[test]
+    fn sync_work_over_the_limit_suggests_async_except_for_the_cli() {
+        use crate::Door;
+        // 1000 vehicles × a week at 60 s = 10.08 M vehicle-steps: too much for 29 s over HTTP.
+        let steps = step_count("end", 7.0 * 86_400.0, "step_s", 60.0).unwrap();
+        let e = sync_vehicle_steps(Door::Lambda, "fleet", 1000, steps).unwrap_err();
+        assert_eq!((e.status, e.field.as_deref()), (413, Some("fleet")));
+        assert!(e.message.contains("async"), "{}", e.message);
+        assert!(e.message.contains(&MAX_SYNC_VEHICLE_STEPS.to_string()));
+        assert!(sync_vehicle_steps(Door::Server, "fleet", 1000, steps).is_err());
+        assert!(sync_vehicle_steps(Door::Cli, "fleet", 1000, steps).is_ok());
+        // 10 buses for a day at 60 s is small.
+        assert!(sync_vehicle_steps(Door::Lambda, "fleet", 10, 1440).is_ok());
+        // Absurd sizes saturate instead of overflowing.
+        assert!(sync_vehicle_steps(Door::Lambda, "fleet", usize::MAX, u64::MAX).is_err());
     }
 }
