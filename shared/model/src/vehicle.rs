@@ -19,8 +19,10 @@ pub enum VehicleClass {
     /// Light commercial van.
     VanLcv,
     /// 12 m city bus.
+    #[serde(rename = "city_bus_12m")]
     CityBus12m,
     /// 18 m articulated bus.
+    #[serde(rename = "articulated_bus_18m")]
     ArticulatedBus18m,
     /// Class 8 tractor (semi truck), with trailer.
     Class8Tractor,
@@ -706,6 +708,20 @@ pub fn lookup(id: &str) -> Result<&'static CatalogueEntry, ModelError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classes_use_the_catalogue_segment_names_on_the_wire() {
+        for seg in [
+            "car",
+            "van_lcv",
+            "city_bus_12m",
+            "articulated_bus_18m",
+            "class8_tractor",
+        ] {
+            let c = VehicleClass::from_segment(seg).unwrap();
+            assert_eq!(serde_json::to_value(c).unwrap(), serde_json::json!(seg));
+        }
+    }
 
     #[test]
     fn catalogue_holds_every_reference_vehicle() {
