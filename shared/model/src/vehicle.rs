@@ -645,11 +645,11 @@ fn road_load_overlay(r: &RawVehicle, v: &mut Vehicle, est: &mut Vec<String>) -> 
             provenance: Provenance::Estimated,
             source: class_default_reason(field, v.class).into(),
         });
-        if src.provenance == Provenance::Estimated
-            && !est
-                .iter()
-                .any(|e| e.starts_with(field) && e.contains("ESTIMATE"))
-        {
+        let already = |e: &String| {
+            (e.starts_with(field) || e.starts_with(&raw_name(field)))
+                && !e.contains("(class default)")
+        };
+        if src.provenance == Provenance::Estimated && !est.iter().any(already) {
             est.retain(|e| !e.starts_with(&format!("{field} (class default)")));
             est.push(format!("{field} (ESTIMATE: {})", src.source));
         }
@@ -766,7 +766,13 @@ mod tests {
                 );
                 if p.provenance == Provenance::Estimated {
                     assert!(
-                        e.estimated_fields.iter().any(|f| f.starts_with(&p.field)),
+                        // (the catalogue file calls two of them curb_mass_kg and motor_kw)
+                        e.estimated_fields.iter().any(|f| f.starts_with(&p.field)
+                            || f.starts_with(
+                                &p.field
+                                    .replace("mass_kg", "curb_mass_kg")
+                                    .replace("motor_max_kw", "motor_kw")
+                            )),
                         "{:?}: {}",
                         e.vehicle.id,
                         p.field
@@ -787,6 +793,18 @@ mod tests {
         let m = y.road_load.iter().find(|p| p.field == "mass_kg").unwrap();
         assert_eq!((m.value, m.provenance), (13750.0, Provenance::Measured));
         assert_eq!(y.vehicle.motor_max_kw, 215.0);
+    }
+
+    #[test]
+    fn an_estimate_is_listed_once() {
+        // Tesla's frontal area is marked unverified in the catalogue file: one entry, not two.
+        let e = lookup("tesla_model3_lr_2021").unwrap();
+        let n = e
+            .estimated_fields
+            .iter()
+            .filter(|f| f.starts_with("frontal_area_m2"))
+            .count();
+        assert_eq!(n, 1, "{:?}", e.estimated_fields);
     }
 
     #[test]
