@@ -1,11 +1,14 @@
 //! Benchmark: the whole Cairns feed (all 1,339 trips: Friday + Saturday + Sunday service) read, cut
 //! into blocks and planned for a 12 m bus. Run in release:
-//! `cargo run --release -p twin-gtfs --example bench_cairns [-- <feed.zip> [vehicle] [ambient_c]]`
+//! `cargo run --release -p twin-gtfs --example bench_cairns [-- <feed.zip> [vehicle] [ambient_c] [layover_kw]]`
+//! (with `layover_kw`, a layover charger of that power stands at each day's busiest terminal).
 
 use std::path::PathBuf;
 use std::time::Instant;
 use twin_gtfs::feed::parse_date;
-use twin_gtfs::report::{plan_day, DayWeather, ReportOptions, DEFAULT_RESERVE_SOC_PCT};
+use twin_gtfs::report::{
+    busiest_terminal, plan_day, DayWeather, ReportOptions, DEFAULT_RESERVE_SOC_PCT,
+};
 use twin_gtfs::{load_feed, ImportOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,6 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     let vehicle_id = args.get(2).cloned().unwrap_or_else(|| "yutong_e12".into());
     let ambient: f64 = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(0.0);
+    let layover_kw: Option<f64> = args.get(4).map(|s| s.parse()).transpose()?;
     let vehicle = twin_model::vehicle::lookup(&vehicle_id)?.vehicle.clone();
     let opts = ReportOptions {
         vehicle_id,
@@ -47,7 +51,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         trips = 0;
         let mut lines = Vec::new();
         for d in &days {
-            let r = plan_day(d, &opts)?;
+            let mut o = opts.clone();
+            if let (Some(kw), Some(t)) = (layover_kw, busiest_terminal(d)) {
+                o.layover_chargers = vec![(t, kw)];
+            }
+            let r = plan_day(d, &o)?;
             trips += r.summary.trips;
             lines.push(format!(
                 "{}: {} trips, {} blocks, {} feasible, {:.0} kWh",
@@ -71,8 +79,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!(
-        "cairns, {trips} trips, {} °C, best of {runs}: read {:.1} ms, blocks {:.1} ms, plan {:.1} ms, total {:.1} ms",
-        ambient, best[0], best[1], best[2], best[3]
+        "cairns, {trips} trips, {} °C, layover charger {:?} kW, best of {runs}: read {:.1} ms, blocks {:.1} ms, plan {:.1} ms, total {:.1} ms",
+        ambient,
+        layover_kw, best[0], best[1], best[2], best[3]
     );
     Ok(())
 }

@@ -23,6 +23,8 @@ use crate::error::ModelError;
 use crate::vehicle::Vehicle;
 use crate::weather::HourlyTemperature;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// One trip of a block, as the planner needs it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -344,6 +346,51 @@ struct Context<'a> {
     capacity_kwh: f64,
     max_kwh: f64,
     reserve_kwh: f64,
+    /// Charge tables by (charger, battery temperature).
+    tables: RefCell<Vec<((usize, u64), Rc<ChargeTable>)>>,
+}
+
+/// Time (min) to charge from 0 % to each SoC, at ≈ 1 % points, for one charger and battery
+/// temperature; linear between points.
+#[derive(Debug)]
+struct ChargeTable {
+    /// `(soc_pct, t_min)`, both increasing.
+    points: Vec<(f64, f64)>,
+}
+
+impl ChargeTable {
+    fn t_at(&self, soc: f64) -> f64 {
+        interp(&self.points, soc, |p| p.0, |p| p.1)
+    }
+    fn soc_at(&self, t_min: f64) -> f64 {
+        interp(&self.points, t_min, |p| p.1, |p| p.0)
+    }
+}
+
+/// Linear interpolation over points sorted by `x(p)`, clamped at the ends.
+fn interp(
+    pts: &[(f64, f64)],
+    at: f64,
+    x: impl Fn(&(f64, f64)) -> f64,
+    y: impl Fn(&(f64, f64)) -> f64,
+) -> f64 {
+    let (Some(first), Some(last)) = (pts.first(), pts.last()) else {
+        return 0.0;
+    };
+    if at <= x(first) {
+        return y(first);
+    }
+    if at >= x(last) {
+        return y(last);
+    }
+    let i = pts.partition_point(|p| x(p) <= at).clamp(1, pts.len() - 1);
+    let (a, b) = (&pts[i - 1], &pts[i]);
+    let span = x(b) - x(a);
+    if span > 0.0 {
+        y(a) + (at - x(a)) / span * (y(b) - y(a))
+    } else {
+        y(b)
+    }
 }
 
 /// One replay of the timeline.
@@ -447,6 +494,7 @@ impl<'a> Context<'a> {
             capacity_kwh: cap,
             max_kwh: cap * b.max_soc_pct.min(100.0) / 100.0,
             reserve_kwh: cap * opts.reserve_soc_pct / 100.0,
+            tables: RefCell::new(Vec::new()),
         })
     }
 
@@ -523,6 +571,31 @@ impl<'a> Context<'a> {
         Ok(run)
     }
 
+    /// The cached 0 % → max charge table of `lc` at `cond`'s battery temperature; `None` when the
+    /// charge from 0 % is impossible (then the caller integrates from its own SoC).
+    fn table(&self, lc: &LayoverCharger, cond: &ChargeConditions) -> Option<Rc<ChargeTable>> {
+        let key = (
+            lc as *const LayoverCharger as usize,
+            cond.battery_temp_c.to_bits(),
+        );
+        if let Some((_, t)) = self.tables.borrow().iter().find(|(k, _)| *k == key) {
+            return Some(Rc::clone(t));
+        }
+        let plan = time_to_charge(
+            self.vehicle,
+            &lc.charger,
+            cond,
+            0.0,
+            self.vehicle.battery.max_soc_pct,
+        )
+        .ok()?;
+        let table = Rc::new(ChargeTable {
+            points: plan.profile.iter().map(|p| (p.soc_pct, p.t_min)).collect(),
+        });
+        self.tables.borrow_mut().push((key, Rc::clone(&table)));
+        Some(table)
+    }
+
     /// Charges for up to `minutes` from `stored` kWh; stops at the max SoC.
     fn charge(
         &self,
@@ -552,11 +625,29 @@ impl<'a> Context<'a> {
         if soc0 >= b.max_soc_pct - 1e-9 || minutes <= 0.0 {
             return Ok(stop);
         }
-        let full = time_to_charge(self.vehicle, &lc.charger, &cond, soc0, b.max_soc_pct)?;
-        let (duration_min, soc1) = if full.duration_min <= minutes {
-            (full.duration_min, full.final_soc_pct)
-        } else {
-            (minutes, soc_at_minutes(&full.profile, minutes))
+        let (duration_min, soc1) = match self.table(lc, &cond) {
+            // One time_to_charge integration per charger and battery temperature, from 0 % to the
+            // max: time from s0 to s1 is T(s1) − T(s0), since power depends on SoC alone.
+            Some(table) => {
+                let t0 = table.t_at(soc0);
+                let full = table.t_at(b.max_soc_pct) - t0;
+                if full <= minutes {
+                    (full.max(0.0), b.max_soc_pct)
+                } else {
+                    (
+                        minutes,
+                        table.soc_at(t0 + minutes).clamp(soc0, b.max_soc_pct),
+                    )
+                }
+            }
+            None => {
+                let full = time_to_charge(self.vehicle, &lc.charger, &cond, soc0, b.max_soc_pct)?;
+                if full.duration_min <= minutes {
+                    (full.duration_min, full.final_soc_pct)
+                } else {
+                    (minutes, soc_at_minutes(&full.profile, minutes))
+                }
+            }
         };
         let gained = self.capacity_kwh * (soc1 - soc0) / 100.0;
         let eta = inlet_to_cells(self.vehicle, &lc.charger) * lc.charger.efficiency;

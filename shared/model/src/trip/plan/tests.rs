@@ -292,3 +292,34 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn each_stop_takes_what_time_to_charge_says_for_its_soc_window() {
+    // GIVEN a tapering curve (flat 100 kW to 80 %, 30 kW at 100 %) and a long block with a charger;
+    // THEN every stop lasts what time_to_charge gives from its start to its end SoC (the plan uses
+    // one 0→max integration per charger; this checks it against a direct one), within 0.05 min.
+    let mut v = bus();
+    v.battery.charge_curve = Curve::new(vec![(0.0, 100.0), (80.0, 100.0), (100.0, 30.0)]).unwrap();
+    let trips = shuttle(8, 18.0, 40.0);
+    let mut opts = PlanOptions::new(100.0, 10.0, Ambient::Constant(20.0));
+    opts.chargers.push(LayoverCharger {
+        location: "B".into(),
+        charger: dc(100.0),
+    });
+    let plan = plan_block(&v, &trips, &opts, &flat_rate(1.0)).unwrap();
+    assert!(plan.feasible && !plan.charging.is_empty());
+    let cond = ChargeConditions {
+        battery_temp_c: 20.0,
+        site_limit_kw: None,
+    };
+    for s in &plan.charging {
+        let direct =
+            time_to_charge(&v, &dc(100.0), &cond, s.soc_before_pct, s.soc_after_pct).unwrap();
+        assert!(
+            (direct.duration_min - s.duration_min).abs() < 0.05,
+            "{} vs {}",
+            direct.duration_min,
+            s.duration_min
+        );
+    }
+}
