@@ -330,7 +330,7 @@ impl Feed {
                     derived: b.derived,
                     depart: bt.first().map(|t| t.depart.clone()).unwrap_or_default(),
                     arrive: bt.last().map(|t| t.arrive.clone()).unwrap_or_default(),
-                    distance_km: bt.iter().map(|t| t.distance_km).sum(),
+                    distance_km: round(bt.iter().map(|t| t.distance_km).sum(), 3),
                     trips: bt,
                 }
             })
@@ -460,17 +460,17 @@ impl Feed {
                 arrive_time: gtfs_time(arrive_s),
                 depart_s,
                 arrive_s,
-                distance_km,
+                distance_km: round(distance_km, 3),
                 distance_source: source,
-                duration_min: dur_h * 60.0,
+                duration_min: round(dur_h * 60.0, 3),
                 average_speed_kph: if dur_h > 0.0 {
-                    distance_km / dur_h
+                    round(distance_km / dur_h, 3)
                 } else {
                     0.0
                 },
                 stop_count: n_stops,
                 stops_per_km: if distance_km > 0.0 {
-                    (n_stops - 1) as f64 / distance_km
+                    round((n_stops - 1) as f64 / distance_km, 4)
                 } else {
                     0.0
                 },
@@ -567,6 +567,12 @@ impl Feed {
             }
         }
     }
+}
+
+/// Rounds for output (and turns −0 into 0).
+fn round(x: f64, digits: i32) -> f64 {
+    let k = 10f64.powi(digits);
+    (x * k).round() / k + 0.0
 }
 
 /// `HH:MM:SS` as GTFS writes it (hours may exceed 24).

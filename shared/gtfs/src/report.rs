@@ -216,29 +216,31 @@ pub fn plan_day_with(
         summary: Summary {
             date: day.date.clone(),
             vehicle: opts.vehicle_id.clone(),
-            usable_kwh: v.battery.capacity_kwh * (start_soc - opts.reserve_soc_pct).max(0.0)
-                / 100.0,
+            usable_kwh: r(
+                v.battery.capacity_kwh * (start_soc - opts.reserve_soc_pct).max(0.0) / 100.0,
+                3,
+            ),
             ambient_c,
             weather,
             reserve_soc_pct: opts.reserve_soc_pct,
             blocks: n,
             blocks_feasible: feasible,
             share_feasible: if n > 0 {
-                feasible as f64 / n as f64
+                r(feasible as f64 / n as f64, 4)
             } else {
                 0.0
             },
             blocks_derived: day.blocks.iter().any(|b| b.derived),
             trips: rows.iter().map(|r| r.trips).sum(),
-            distance_km: distance,
-            energy_kwh,
+            distance_km: r(distance, 3),
+            energy_kwh: r(energy_kwh, 3),
             kwh_per_km: if distance > 0.0 {
-                energy_kwh / distance
+                r(energy_kwh / distance, 4)
             } else {
                 0.0
             },
             charging_stops: rows.iter().map(|r| r.charging_stops).sum(),
-            charged_kwh: rows.iter().map(|r| r.charged_kwh).sum(),
+            charged_kwh: r(rows.iter().map(|r| r.charged_kwh).sum(), 3),
             depot_charger_kw: opts.depot_charger_kw,
             depot_recharge_fits: opts.depot_charger_kw.map(|_| {
                 rows.iter()
@@ -357,6 +359,12 @@ pub fn busiest_terminal(day: &ServiceDay) -> Option<String> {
         .map(|(k, _)| k.to_string())
 }
 
+/// Rounds for output: `digits` decimals, and never a negative zero.
+fn r(x: f64, digits: i32) -> f64 {
+    let k = 10f64.powi(digits);
+    (x * k).round() / k + 0.0
+}
+
 fn dc(kw: f64) -> Charger {
     Charger {
         kind: ChargerKind::Dc,
@@ -418,21 +426,21 @@ fn row(
         trips: b.trips.len(),
         depart: b.depart.clone(),
         arrive: b.arrive.clone(),
-        distance_km: plan.distance_km,
-        energy_kwh: plan.energy_kwh,
+        distance_km: r(plan.distance_km, 3),
+        energy_kwh: r(plan.energy_kwh, 3),
         kwh_per_km: if plan.distance_km > 0.0 {
-            plan.energy_kwh / plan.distance_km
+            r(plan.energy_kwh / plan.distance_km, 4)
         } else {
             0.0
         },
-        min_soc_pct: plan.min_soc_pct,
-        end_soc_pct: plan.end_soc_pct,
+        min_soc_pct: r(plan.min_soc_pct, 2),
+        end_soc_pct: r(plan.end_soc_pct, 2),
         feasible: plan.feasible,
         first_failing_trip: plan.first_failing_trip.clone(),
-        shortfall_kwh: plan.shortfall_kwh,
+        shortfall_kwh: r(plan.shortfall_kwh, 3),
         charging_stops: plan.charging.len(),
-        charged_kwh: plan.charged_kwh,
-        depot_recharge_min: recharge_min,
+        charged_kwh: r(plan.charged_kwh, 3),
+        depot_recharge_min: recharge_min.map(|m| r(m, 2)),
         depot_recharge_fits: fits,
         soc_trace,
     })

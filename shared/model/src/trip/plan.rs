@@ -347,8 +347,11 @@ struct Context<'a> {
     max_kwh: f64,
     reserve_kwh: f64,
     /// Charge tables by (charger, battery temperature).
-    tables: RefCell<Vec<((usize, u64), Rc<ChargeTable>)>>,
+    tables: RefCell<Vec<TableEntry>>,
 }
+
+/// A cached charge table, keyed by (charger address, battery temperature bits).
+type TableEntry = ((usize, u64), Rc<ChargeTable>);
 
 /// Time (min) to charge from 0 % to each SoC, at ≈ 1 % points, for one charger and battery
 /// temperature; linear between points.
@@ -698,7 +701,8 @@ impl<'a> Context<'a> {
             energy_kwh: trip_energy + layover_energy,
             trip_energy_kwh: trip_energy,
             layover_energy_kwh: layover_energy,
-            charged_kwh: run.stops.iter().map(|s| s.energy_kwh).sum(),
+            // `+ 0.0`: an empty f64 sum is −0.0.
+            charged_kwh: run.stops.iter().map(|s| s.energy_kwh).sum::<f64>() + 0.0,
             clipped_kwh: run.clipped_kwh,
             distance_km: self.trips.iter().map(|t| t.distance_km).sum(),
             trips,
