@@ -164,7 +164,6 @@ pub fn time_to_charge(
     let b = &vehicle.battery;
     let end = target_soc_pct.min(b.max_soc_pct);
     let reachable = target_soc_pct <= b.max_soc_pct + 1e-9;
-    let eta_cells = inlet_to_cells(vehicle, charger);
     let mut t_h = 0.0;
     let mut inlet_kwh = 0.0;
     let mut grid_kwh = 0.0;
@@ -211,7 +210,6 @@ pub fn time_to_charge(
         }
     }
     let stored = b.capacity_kwh * (end - soc_pct).max(0.0) / 100.0;
-    let _ = eta_cells;
     let total: f64 = shares.iter().map(|x| x.1).sum();
     let limiting_factor = shares
         .iter()
