@@ -11,6 +11,7 @@ pub mod event;
 pub mod http;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod openapi;
 pub mod range_remaining;
 pub mod runs;
 pub mod time_to_charge;

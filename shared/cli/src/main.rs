@@ -60,6 +60,12 @@ enum Cmd {
     Bench(bench::Args),
     /// Print the vehicle catalogue.
     Vehicles,
+    /// Print openapi.yaml, generated from the wire types (`twin openapi > openapi.yaml`).
+    Openapi {
+        /// The events folder whose `<capability>/requests/basic.json` become the examples.
+        #[arg(long, default_value = "events")]
+        events: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -94,6 +100,11 @@ fn main() -> ExitCode {
         Cmd::Plan(PlanCmd::Gtfs(a)) => gtfs_cmd::plan(a),
         Cmd::Estimators(c) => estimators_cmd::run(c),
         Cmd::Bench(a) => bench::run(a),
+        Cmd::Openapi { events } => {
+            let spec = twin_api::openapi::spec(Some(&events));
+            print!("{}", twin_api::openapi::to_yaml(&spec));
+            Ok(0)
+        }
         Cmd::Vehicles => {
             println!("{}", twin_api::http::vehicles_json());
             Ok(0)
