@@ -30,6 +30,10 @@ fi
 step "cargo test (including the tests that need the moto endpoint)"
 cargo test --workspace --no-fail-fast -- --include-ignored
 
+step "ml pipeline: pytest ml/tests (its own venv, .venv-ml, from ml/requirements.txt)"
+bash scripts/venv.sh --venv .venv-ml ml/requirements.txt
+.venv-ml/bin/python -m pytest ml/tests -q -p no:cacheprovider
+
 step "supply chain: cargo deny check licenses bans sources (deny.toml; advisories need network, see there)"
 if [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny 0.20.2" ]; then
   cargo install cargo-deny --version 0.20.2 --locked --quiet

@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Creates (or reuses) .venv with the pinned tools of scripts/requirements-tools.txt and any
-# extra requirement files given as arguments. Prints nothing on a warm venv.
+# Creates (or reuses) a Python venv with pinned requirements. Prints nothing on a warm venv.
+#   bash scripts/venv.sh [extra.txt ...]          .venv: scripts/requirements-tools.txt + the extras
+#   bash scripts/venv.sh --venv DIR req.txt ...   DIR (relative to the repo): only the files given
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.venv"
+reqs=("$root/scripts/requirements-tools.txt")
+if [ "${1:-}" = "--venv" ]; then
+  venv="$root/$2"
+  shift 2
+  reqs=()
+fi
+reqs+=("$@")
 stamp="$venv/.installed"
-reqs=("$root/scripts/requirements-tools.txt" "$@")
 want="$(cat "${reqs[@]}" | sha256sum | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0

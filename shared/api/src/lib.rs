@@ -23,6 +23,8 @@ pub use error::ApiError;
 
 use serde::Serialize;
 use std::path::PathBuf;
+use std::sync::Arc;
+use twin_estimators::Registry;
 
 /// Largest HTTP body accepted (bytes): API Gateway's and Lambda's 6 MB payload limit.
 pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
@@ -87,10 +89,22 @@ pub enum Door {
 }
 
 /// Everything a handler borrows, built once at start-up (cold start).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Deps {
     /// Local data folder (`twin serve --data-dir`, `TWIN_DATA_DIR`), when running locally.
     pub data_dir: Option<PathBuf>,
+    /// The learned estimators (the models bundled in the binary, loaded and self-checked once; a
+    /// model that fails its checks is recorded there and the handlers fall back to physics).
+    pub estimators: Arc<Registry>,
+}
+
+impl Default for Deps {
+    fn default() -> Self {
+        Self {
+            data_dir: None,
+            estimators: Arc::new(Registry::bundled()),
+        }
+    }
 }
 
 impl Deps {
@@ -98,6 +112,7 @@ impl Deps {
     pub fn local(data_dir: PathBuf) -> Self {
         Self {
             data_dir: Some(data_dir),
+            ..Self::default()
         }
     }
 }

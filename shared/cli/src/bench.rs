@@ -8,7 +8,7 @@ use twin_api::{Capability, Ctx, Deps, Door};
 /// Arguments.
 #[derive(clap::Args)]
 pub struct Args {
-    /// What to measure: time_to_charge | all.
+    /// What to measure: time_to_charge | range_remaining | trip_planning | all.
     #[arg(default_value = "all")]
     pub what: String,
     /// Seconds per measurement.
@@ -19,17 +19,31 @@ pub struct Args {
 const TTC_BASIC: &str = r#"{"vehicle": {"model": "yutong_e12"}, "soc_pct": 20, "target_soc_pct": 90,
   "charger": {"kind": "dc", "max_power_kw": 150}, "ambient_temp_c": 5}"#;
 
+/// The basic requests of events/ (what `twin invoke <fn> events/<fn>/basic.json` runs).
+const RANGE_BASIC: &str = include_str!("../../../events/range_remaining/requests/basic.json");
+const TRIPS_BASIC: &str = include_str!("../../../events/trip_planning/requests/basic.json");
+
 /// Runs the benchmarks and prints a JSON summary.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let budget = Duration::from_secs_f64(args.seconds.clamp(0.1, 600.0));
     let mut out = serde_json::Map::new();
-    if matches!(args.what.as_str(), "time_to_charge" | "all") {
-        out.insert(
-            "time_to_charge".into(),
-            bench_handler(Capability::TimeToCharge, TTC_BASIC, budget)?,
-        );
+    let cases = [
+        (Capability::TimeToCharge, TTC_BASIC),
+        (Capability::RangeRemaining, RANGE_BASIC),
+        (Capability::TripPlanning, TRIPS_BASIC),
+    ];
+    let t0 = Instant::now();
+    let deps = Deps::default();
+    out.insert(
+        "deps_init_ms".into(),
+        serde_json::json!((t0.elapsed().as_secs_f64() * 1e4).round() / 10.0),
+    );
+    for (cap, body) in cases {
+        if args.what == cap.name() || args.what == "all" {
+            out.insert(cap.name().into(), bench_handler(&deps, cap, body, budget)?);
+        }
     }
-    if out.is_empty() {
+    if out.len() == 1 {
         anyhow::bail!("unknown benchmark `{}`", args.what);
     }
     println!("{}", serde_json::to_string_pretty(&out)?);
@@ -39,6 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 /// Requests per second through the full handler (parse, validate, model, serialise), single thread,
 /// and the latency distribution of warm calls.
 fn bench_handler(
+    deps: &Deps,
     cap: Capability,
     body: &str,
     budget: Duration,
@@ -46,17 +61,16 @@ fn bench_handler(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let deps = Deps::default();
     let ctx = Ctx::new(Door::Cli);
     // Warm up once (catalogue parse, allocator).
-    rt.block_on(twin_api::handle(&deps, &ctx, cap, body.as_bytes()))
+    rt.block_on(twin_api::handle(deps, &ctx, cap, body.as_bytes()))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut lat = Vec::new();
     let start = Instant::now();
     while start.elapsed() < budget {
         let t = Instant::now();
         let r = rt.block_on(twin_api::handle(
-            &deps,
+            deps,
             &ctx,
             cap,
             black_box(body.as_bytes()),

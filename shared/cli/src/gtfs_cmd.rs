@@ -4,6 +4,8 @@
 use anyhow::Context as _;
 use std::io::Write as _;
 use std::path::PathBuf;
+use twin_estimators::trip::SegmentTripEnergy;
+use twin_estimators::Registry;
 use twin_gtfs::command::{ImportCommand, PlanCommand};
 
 /// `twin import gtfs <feed.zip> [--date YYYY-MM-DD]`: the day's blocks of trips as JSON.
@@ -84,6 +86,10 @@ pub struct PlanArgs {
     /// Write an HTML report with charts to this file.
     #[arg(long)]
     pub html: Option<PathBuf>,
+    /// Trip energy: `auto` (the learned energy_rate model for these segment-level trips where it
+    /// applies, physics otherwise) or `physics` (the time-step simulation for every trip).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "physics"])]
+    pub estimator: String,
 }
 
 /// Runs the import; returns the exit code.
@@ -126,7 +132,13 @@ pub fn plan(args: PlanArgs) -> anyhow::Result<u8> {
         start_soc_pct: args.start_soc_pct,
     };
     let t0 = std::time::Instant::now();
-    let report = cmd.run()?;
+    let physics = twin_model::trip::RoadLoadEnergy::default();
+    let energy = if args.estimator == "physics" {
+        SegmentTripEnergy::physics_only(physics)
+    } else {
+        SegmentTripEnergy::new(&Registry::bundled(), physics)
+    };
+    let report = cmd.run_with(&energy)?;
     let elapsed = t0.elapsed();
     if let Some(path) = &args.html {
         std::fs::write(path, report.to_html())

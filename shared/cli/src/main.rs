@@ -79,7 +79,7 @@ enum ImportCmd {
 #[derive(Subcommand)]
 enum PlanCmd {
     /// Electrification report over a GTFS feed.
-    Gtfs(gtfs_cmd::PlanArgs),
+    Gtfs(Box<gtfs_cmd::PlanArgs>),
 }
 
 fn main() -> ExitCode {
@@ -97,7 +97,7 @@ fn main() -> ExitCode {
         } => serve::run(&host, port, data_dir).map(|_| 0),
         Cmd::Import(ImportCmd::Spiceev(a)) => spiceev::run(a),
         Cmd::Import(ImportCmd::Gtfs(a)) => gtfs_cmd::import(a),
-        Cmd::Plan(PlanCmd::Gtfs(a)) => gtfs_cmd::plan(a),
+        Cmd::Plan(PlanCmd::Gtfs(a)) => gtfs_cmd::plan(*a),
         Cmd::Estimators(c) => estimators_cmd::run(c),
         Cmd::Bench(a) => bench::run(a),
         Cmd::Openapi { events } => {

@@ -9,6 +9,7 @@ pub mod onnx;
 pub mod rate;
 pub mod registry;
 pub mod tree_ensemble;
+pub mod trip;
 
 pub use card::{sha256_hex, CardInput, CardOutput, ModelCard, TestVectors};
 pub use error::EstimatorError;

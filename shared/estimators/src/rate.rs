@@ -165,23 +165,8 @@ impl EnergyRateService {
     /// Use the registry's `energy_rate` model for `vehicle` when the model is loaded, matches its
     /// expected signature and was trained for the vehicle's class (12 m city bus); physics otherwise.
     pub fn new(registry: &Registry, vehicle: Vehicle) -> Self {
-        let primary = if vehicle.class != VehicleClass::CityBus12m {
-            Err(format!(
-                "{ENERGY_RATE_MODEL} is trained for 12 m city buses, not {:?}",
-                vehicle.class
-            ))
-        } else {
-            match registry.get(ENERGY_RATE_MODEL) {
-                // not configured at all: plain physics, nothing to explain
-                Err(EstimatorError::Unknown(_)) => Err(String::new()),
-                other => other
-                    .and_then(|m| OnnxEnergyRate::new(m.clone()))
-                    .map(|m| Box::new(m) as Box<dyn EnergyRateEstimator>)
-                    .map_err(|e| error_chain(&e)),
-            }
-        };
         Self {
-            primary,
+            primary: energy_rate_model(registry, vehicle.class),
             physics: PhysicsEnergyRate::new(vehicle),
         }
     }
@@ -215,18 +200,9 @@ impl EnergyRateService {
     /// Estimate a segment. A model error (input outside the card's range, failed inference) falls
     /// back to physics with the reason in `estimator.fallback_reason`; only a physics error fails.
     pub fn estimate(&self, seg: &SegmentFeatures) -> Result<RateEstimate, EstimatorError> {
-        let reason = match &self.primary {
-            Ok(m) => match m.kwh_per_km(seg) {
-                Ok(kwh_per_km) => {
-                    return Ok(RateEstimate {
-                        kwh_per_km,
-                        estimator: m.info(),
-                    })
-                }
-                Err(e) => Some(error_chain(&e)),
-            },
-            Err(r) if r.is_empty() => None,
-            Err(r) => Some(r.clone()),
+        let reason = match self.model_estimate(seg) {
+            Ok(r) => return Ok(r),
+            Err(reason) => reason,
         };
         let kwh_per_km = self.physics.kwh_per_km(seg)?;
         let estimator = match reason {
@@ -237,5 +213,48 @@ impl EnergyRateService {
             kwh_per_km,
             estimator,
         })
+    }
+
+    /// The learned model's answer alone, or why it gives none: `Err(None)` when no model is
+    /// configured, `Err(Some(reason))` when one is but cannot answer this segment.
+    pub fn model_estimate(&self, seg: &SegmentFeatures) -> Result<RateEstimate, Option<String>> {
+        match &self.primary {
+            Ok(m) => m
+                .kwh_per_km(seg)
+                .map(|kwh_per_km| RateEstimate {
+                    kwh_per_km,
+                    estimator: m.info(),
+                })
+                .map_err(|e| Some(error_chain(&e))),
+            Err(r) if r.is_empty() => Err(None),
+            Err(r) => Err(Some(r.clone())),
+        }
+    }
+}
+
+/// The registry's `energy_rate` model for a vehicle class, or why not: an empty reason when no model
+/// is configured at all (plain physics, nothing to explain).
+pub(crate) fn energy_rate_model(
+    registry: &Registry,
+    class: VehicleClass,
+) -> Result<Box<dyn EnergyRateEstimator>, String> {
+    trained_for(class)?;
+    match registry.get(ENERGY_RATE_MODEL) {
+        Err(EstimatorError::Unknown(_)) => Err(String::new()),
+        other => other
+            .and_then(|m| OnnxEnergyRate::new(m.clone()))
+            .map(|m| Box::new(m) as Box<dyn EnergyRateEstimator>)
+            .map_err(|e| error_chain(&e)),
+    }
+}
+
+/// Whether the `energy_rate` model was trained for this vehicle class, or why not.
+pub(crate) fn trained_for(class: VehicleClass) -> Result<(), String> {
+    if class == VehicleClass::CityBus12m {
+        Ok(())
+    } else {
+        Err(format!(
+            "{ENERGY_RATE_MODEL} is trained for 12 m city buses, not {class:?}"
+        ))
     }
 }

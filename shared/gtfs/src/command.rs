@@ -4,12 +4,12 @@
 use crate::error::GtfsError;
 use crate::feed::{load_feed, parse_date, ImportOptions, ServiceDay};
 use crate::report::{
-    busiest_terminal, plan_day, plan_days, DayWeather, Report, ReportOptions,
+    busiest_terminal, plan_day_with, plan_days_with, DayWeather, Report, ReportOptions,
     DEFAULT_RESERVE_SOC_PCT,
 };
 use crate::weather::{read_series, TemperatureSeries};
 use std::path::PathBuf;
-use twin_model::trip::ChainOptions;
+use twin_model::trip::{ChainOptions, RoadLoadEnergy, TripEnergy};
 use twin_model::ModelError;
 
 /// Why a command failed.
@@ -119,8 +119,13 @@ pub struct PlanCommand {
 }
 
 impl PlanCommand {
-    /// Builds the day's blocks and plans them.
+    /// Builds the day's blocks and plans them with the road-load (time-step) energy model.
     pub fn run(&self) -> Result<Report, CommandError> {
+        self.run_with(&RoadLoadEnergy::default())
+    }
+
+    /// Builds the day's blocks and plans them with `energy` for the trip energies.
+    pub fn run_with(&self, energy: &dyn TripEnergy) -> Result<Report, CommandError> {
         let entry = twin_model::vehicle::lookup(&self.vehicle)?;
         let pct = |flag: &'static str, v: Option<f64>| -> Result<Option<f64>, CommandError> {
             match v {
@@ -195,7 +200,7 @@ impl PlanCommand {
                     return Err(usage("--ambient-c", "must be between -60 and 60 °C"));
                 }
                 opts.weather = DayWeather::Constant(t);
-                Ok(plan_day(&day, &opts)?)
+                Ok(plan_day_with(&day, &opts, energy)?)
             }
             (None, Some(path)) => {
                 let series = read_series(path)?;
@@ -218,14 +223,14 @@ impl PlanCommand {
                             date_of(&series, m),
                             w.mean_c
                         );
-                        Ok(plan_days(&day, &opts, &days, &label)?)
+                        Ok(plan_days_with(&day, &opts, &days, &label, energy)?)
                     }
                     "coldest" | "hottest" => {
                         let (m, _) = series
                             .extreme_day(pick == "coldest")
                             .ok_or_else(|| usage("--weather", "shorter than a day"))?;
                         opts.weather = day_weather(&series, m, &name);
-                        Ok(plan_day(&day, &opts)?)
+                        Ok(plan_day_with(&day, &opts, energy)?)
                     }
                     date => {
                         let d = parse_date(date).map_err(|m| usage("--weather-day", m))?;
@@ -239,7 +244,7 @@ impl PlanCommand {
                                 usage("--weather-day", format!("{date} is not in {name}"))
                             })?;
                         opts.weather = day_weather(&series, m, &name);
-                        Ok(plan_day(&day, &opts)?)
+                        Ok(plan_day_with(&day, &opts, energy)?)
                     }
                 }
             }

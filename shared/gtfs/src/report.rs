@@ -123,6 +123,9 @@ pub struct Summary {
     pub depot_charger_kw: Option<f64>,
     /// Blocks whose depot recharge back to the start SoC fits before the next day's pull-out.
     pub depot_recharge_fits: Option<usize>,
+    /// Where the trip energies came from (the learned link-energy model for segment-level trips,
+    /// or the time-step simulation), with counts.
+    pub energy_estimator: String,
 }
 
 /// One block's line.
@@ -247,6 +250,7 @@ pub fn plan_day_with(
                     .filter(|r| r.depot_recharge_fits == Some(true))
                     .count()
             }),
+            energy_estimator: energy.describe(),
         },
         blocks: rows,
         days: Vec::new(),
@@ -261,16 +265,27 @@ pub fn plan_days(
     weathers: &[DayWeather],
     label: &str,
 ) -> Result<Report, ModelError> {
+    plan_days_with(day, opts, weathers, label, &RoadLoadEnergy::default())
+}
+
+/// [`plan_days`] with the given energy source.
+pub fn plan_days_with(
+    day: &ServiceDay,
+    opts: &ReportOptions,
+    weathers: &[DayWeather],
+    label: &str,
+    energy: &dyn TripEnergy,
+) -> Result<Report, ModelError> {
     let mut reports = Vec::with_capacity(weathers.len());
     for w in weathers {
         let o = ReportOptions {
             weather: w.clone(),
             ..opts.clone()
         };
-        reports.push(plan_day(day, &o)?);
+        reports.push(plan_day_with(day, &o, energy)?);
     }
     let Some(first) = reports.first() else {
-        return plan_day(day, opts);
+        return plan_day_with(day, opts, energy);
     };
     let mut blocks = first.blocks.clone();
     for r in &reports[1..] {
@@ -298,6 +313,7 @@ pub fn plan_days(
     let feasible = blocks.iter().filter(|b| b.feasible).count();
     let mut summary = first.summary.clone();
     summary.weather = label.to_string();
+    summary.energy_estimator = energy.describe();
     summary.ambient_c = days.iter().map(|d| d.ambient_c).sum::<f64>() / days.len() as f64;
     summary.blocks_feasible = feasible;
     summary.share_feasible = if n > 0 {

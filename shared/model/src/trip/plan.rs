@@ -79,6 +79,10 @@ pub trait TripEnergy {
     ) -> Result<f64, ModelError>;
     /// Chemical power drawn while parked with the systems on (aux + HVAC) at `ambient_c` (kW, ≥ 0).
     fn idle_power_kw(&self, vehicle: &Vehicle, ambient_c: f64) -> Result<f64, ModelError>;
+    /// One line for reports: where the trip energies computed so far came from.
+    fn describe(&self) -> String {
+        "physics: the time-step road-load simulation".into()
+    }
 }
 
 /// Ambient temperature over the block.
