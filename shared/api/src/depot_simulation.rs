@@ -3,13 +3,20 @@
 //!
 //! Parse (unknown fields refused, except inside `tariff`, whose URDB-style extras are ignored) → check
 //! and convert once into [`twin_model::depot::DepotInput`] (times onto the `start` clock, charger ids to
-//! indices, vehicles resolved) → run the pure engine → store the artifacts (local data folder, or
-//! inline `data:` URLs when no store is configured) → shape the response of API.md.
+//! indices, vehicles resolved) → run the pure engine → store the artifacts (the configured store, or
+//! inline `data:` URLs when none is) → shape the response of API.md.
+//!
+//! Asynchronous runs: through the HTTP doors (not `twin invoke`, which always runs to completion), a
+//! request with `"mode": "async"`, or one above [`ASYNC_VEHICLE_STEPS`] vehicle-steps (fleet size ×
+//! horizon ÷ step), is checked, stored and answered `202 {run_id, status, href}`; a worker runs it with
+//! [`run_compute`] (see [`crate::runs`]) and `GET /v1/depot-simulations/{run_id}` returns it. Without a
+//! configured store, `mode: async` is answered synchronously and an oversized run is refused (413).
 
 use crate::error::ApiError;
+use crate::runs::{self, ArtifactOut, BoxFuture, RunOutput};
 use crate::validate::{self, range, soc};
 use crate::vehicle::VehicleSpec;
-use crate::{Ctx, Deps, Reply};
+use crate::{Ctx, Deps, Door, Reply};
 use base64::Engine as _;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -84,7 +91,8 @@ impl From<StrategyName> for depot::Strategy {
 pub enum ModeName {
     /// Run now and answer with the results.
     Sync,
-    /// Store and run later (answered synchronously until stored runs exist).
+    /// Store the request, answer 202 with a `run_id`, run it in the background (answered
+    /// synchronously when no store is configured, and always by `twin invoke`).
     Async,
 }
 
@@ -92,6 +100,9 @@ pub enum ModeName {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepotSpec {
+    /// The depot's id (1-128 of `[A-Za-z0-9._:-]`): stored runs are listed per depot; default `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// Grid connection limit (kW, grid side).
     pub grid_limit_kw: f64,
     /// Constant non-charging load (kW), default 0.
@@ -338,6 +349,9 @@ pub fn to_input(req: &DepotSimulationRequest) -> Result<(DepotInput, Vec<String>
         assumptions.push("step_s = 60 (default)".to_string());
     }
     let d = &req.depot;
+    if let Some(id) = &d.id {
+        validate::id("depot.id", id)?;
+    }
     if !d.grid_limit_kw.is_finite() || d.grid_limit_kw <= 0.0 {
         return Err(ApiError::invalid(
             "depot.grid_limit_kw",
@@ -530,17 +544,20 @@ pub fn compute(
     req: &DepotSimulationRequest,
 ) -> Result<(DepotSimulationResponse, depot::Artifacts), ApiError> {
     let (input, assumptions) = to_input(req)?;
-    let r = depot::simulate(&input)?;
-    let arts = depot::artifacts(&input, &r)
+    compute_checked(req, &input, assumptions)
+}
+
+/// [`compute`] on an input [`to_input`] already made from `req`.
+fn compute_checked(
+    req: &DepotSimulationRequest,
+    input: &DepotInput,
+    assumptions: Vec<String>,
+) -> Result<(DepotSimulationResponse, depot::Artifacts), ApiError> {
+    let r = depot::simulate(input)?;
+    let arts = depot::artifacts(input, &r)
         .ok_or_else(|| ApiError::internal("artifacts were not recorded"))?;
     let s = &r.summary;
-    let mut notes = r.notes.clone();
-    if req.mode == Some(ModeName::Async) {
-        notes.push(
-            "mode async: stored runs are not available yet; this run was answered synchronously"
-                .to_string(),
-        );
-    }
+    let notes = r.notes.clone();
     let resp = DepotSimulationResponse {
         run_id: String::new(),
         status: "succeeded".to_string(),
@@ -586,43 +603,110 @@ pub fn compute(
     Ok((resp, arts))
 }
 
-const FILES: [(&str, &str); 4] = [
-    ("timeseries.csv", "text/csv"),
-    ("soc.csv", "text/csv"),
-    ("chart.svg", "image/svg+xml"),
-    ("ocpp_profiles.json", "application/json"),
+/// Artifact names (response keys), file names and content types, in the order of
+/// [`depot::Artifacts`]' fields.
+const FILES: [(&str, &str, &str); 4] = [
+    ("timeseries_csv", "timeseries.csv", "text/csv"),
+    ("soc_csv", "soc.csv", "text/csv"),
+    ("charts_svg", "chart.svg", "image/svg+xml"),
+    (
+        "ocpp_profiles_json",
+        "ocpp_profiles.json",
+        "application/json",
+    ),
 ];
 
-/// The handler.
-pub async fn handle(deps: &Deps, _ctx: &Ctx, body: &[u8]) -> Result<Reply, ApiError> {
-    let req: DepotSimulationRequest = validate::parse(body)?;
-    let (mut resp, arts) = compute(&req)?;
-    resp.run_id = run_id(body);
-    let contents = [
+/// Runs above this many vehicle-steps (fleet size × horizon ÷ `step_s`) go asynchronous through the
+/// HTTP doors when a store is configured: the same bound as the synchronous limit
+/// ([`validate::MAX_SYNC_VEHICLE_STEPS`], 2.5 M, sized for the 29 s API timeout), so a run that
+/// would be refused synchronously is accepted as a stored run instead. E.g. 100 buses × 7 days at
+/// 60 s = 1.008 M vehicle-steps runs synchronously; 100 buses × 30 days at 60 s (4.3 M) goes async.
+pub const ASYNC_VEHICLE_STEPS: u64 = validate::MAX_SYNC_VEHICLE_STEPS;
+
+/// Vehicle-steps of a checked input.
+fn vehicle_steps(input: &DepotInput) -> u64 {
+    let horizon = u64::try_from(input.end_s.saturating_sub(input.start_s)).unwrap_or(0);
+    let step = u64::try_from(input.step_s).unwrap_or(1).max(1);
+    (input.fleet.len() as u64).saturating_mul(horizon.div_ceil(step))
+}
+
+fn artifact_bodies(arts: depot::Artifacts) -> [String; 4] {
+    [
         arts.timeseries_csv,
         arts.soc_csv,
         arts.charts_svg,
         arts.ocpp_profiles_json,
-    ];
+    ]
+}
+
+/// The handler.
+pub async fn handle(deps: &Deps, ctx: &Ctx, body: &[u8]) -> Result<Reply, ApiError> {
+    let req: DepotSimulationRequest = validate::parse(body)?;
+    // Checked now, whichever way it runs: a bad request is a 400 here, never a failed stored run.
+    let (input, assumptions) = to_input(&req)?;
+    let steps = vehicle_steps(&input);
+    let wants_async = req.mode == Some(ModeName::Async) || steps > ASYNC_VEHICLE_STEPS;
+    if ctx.door != Door::Cli && wants_async {
+        if let Some(stores) = &deps.stores {
+            let depot_id = req.depot.id.as_deref().unwrap_or("default");
+            let (run, _new) = runs::submit(
+                stores,
+                ctx,
+                runs::KIND_DEPOT,
+                depot_id,
+                body,
+                runs::now_ms(),
+            )
+            .await?;
+            if run.status == twin_store::RunStatus::Queued {
+                if let Some(d) = &deps.dispatch {
+                    // A failed dispatch leaves the run queued; the next resume (restart, schedule) runs it.
+                    if let Err(e) = d.dispatch(run.run_id.clone()).await {
+                        eprintln!("depot_simulation: dispatch of {} failed: {e}", run.run_id);
+                    }
+                }
+            }
+            return Ok(runs::accepted(&run));
+        }
+    }
+    if ctx.door != Door::Cli && steps > ASYNC_VEHICLE_STEPS {
+        validate::sync_work(
+            ctx.door,
+            "fleet",
+            "vehicle-steps (fleet size × horizon / step_s)",
+            steps,
+            ASYNC_VEHICLE_STEPS,
+        )?;
+    }
+    let (mut resp, arts) = compute_checked(&req, &input, assumptions)?;
+    if req.mode == Some(ModeName::Async) && ctx.door != Door::Cli {
+        resp.notes.push(
+            "mode async: no run store is configured here; this run was answered synchronously"
+                .to_string(),
+        );
+    }
+    resp.run_id = run_id(body);
     let mut out: Vec<String> = Vec::with_capacity(4);
-    match &deps.data_dir {
-        Some(dir) => {
-            let rel = format!("depot-simulations/{}", resp.run_id);
-            let folder = dir.join(&rel);
-            std::fs::create_dir_all(&folder).map_err(ApiError::internal)?;
-            for ((name, _), text) in FILES.iter().zip(&contents) {
-                std::fs::write(folder.join(name), text).map_err(ApiError::internal)?;
-                out.push(format!("{rel}/{name}"));
+    for ((_, file, mime), text) in FILES.iter().zip(artifact_bodies(arts)) {
+        out.push(match &deps.stores {
+            Some(stores) => {
+                let key = format!("runs/{}/{file}", resp.run_id);
+                stores
+                    .artifacts
+                    .put(&key, text.into_bytes(), mime)
+                    .await
+                    .map_err(ApiError::unavailable)?;
+                stores
+                    .artifacts
+                    .presigned_url(&key, runs::URL_TTL)
+                    .await
+                    .map_err(ApiError::unavailable)?
             }
-        }
-        None => {
-            for ((_, mime), text) in FILES.iter().zip(&contents) {
-                out.push(format!(
-                    "data:{mime};base64,{}",
-                    base64::engine::general_purpose::STANDARD.encode(text)
-                ));
-            }
-        }
+            None => format!(
+                "data:{mime};base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(text)
+            ),
+        });
     }
     resp.artifacts = ArtifactsOut {
         timeseries_csv: out[0].clone(),
@@ -631,6 +715,88 @@ pub async fn handle(deps: &Deps, _ctx: &Ctx, body: &[u8]) -> Result<Reply, ApiEr
         ocpp_profiles_json: out[3].clone(),
     };
     Reply::ok(&resp)
+}
+
+/// The stored-run computation ([`runs::Compute`]): the request JSON in; the response (without
+/// `run_id` and `artifacts`) as the summary, and the four artifacts. The simulation runs on tokio's
+/// blocking pool, so a worker's runtime stays responsive (lease renewals) meanwhile.
+pub fn run_compute(v: serde_json::Value) -> BoxFuture<'static, Result<RunOutput, ApiError>> {
+    Box::pin(async move {
+        tokio::task::spawn_blocking(move || run_output(v))
+            .await
+            .map_err(ApiError::internal)?
+    })
+}
+
+/// [`run_compute`]'s synchronous body.
+pub fn run_output(v: serde_json::Value) -> Result<RunOutput, ApiError> {
+    let req: DepotSimulationRequest =
+        serde_json::from_value(v).map_err(|e| ApiError::invalid("", e.to_string()))?;
+    let (resp, arts) = compute(&req)?;
+    let mut summary = serde_json::to_value(&resp).map_err(ApiError::internal)?;
+    if let Some(o) = summary.as_object_mut() {
+        for k in ["run_id", "status", "artifacts"] {
+            o.remove(k);
+        }
+    }
+    let artifacts = FILES
+        .iter()
+        .zip(artifact_bodies(arts))
+        .map(|((name, file, mime), text)| ArtifactOut {
+            name: (*name).to_string(),
+            file_name: (*file).to_string(),
+            content_type: (*mime).to_string(),
+            body: text.into_bytes(),
+        })
+        .collect();
+    Ok(RunOutput { summary, artifacts })
+}
+
+/// The scaled depot pattern of SpiceEV's benchmark runs (../shared/reference/README.md), as a request:
+/// `buses` 300 kWh buses (150 kW to 80 %, 50 kW at 100 %), one 150 kW charger each, a grid limit of
+/// 60 kW per bus, every bus wanted full at departure; on day d bus i arrives at 19:00 + 15 min·(i mod 16)
+/// having used 40 % + 5 %·(i mod 9) of its capacity and leaves the next day at 04:30 + 10 min·(i mod 12).
+/// The horizon runs from 2026-01-05T12:00 for `days` days. For benchmarks and load tests.
+pub fn scaled_depot_request(buses: usize, days: usize, step_s: u32) -> serde_json::Value {
+    use serde_json::json;
+    let t = |day: usize, min: usize| {
+        dtime::format(
+            dtime::days_from_civil(2026, 1, 5) * 86_400 + (day * 1440 + min) as i64 * 60,
+            None,
+        )
+    };
+    let fleet: Vec<serde_json::Value> = (0..buses)
+        .map(|i| {
+            let events: Vec<serde_json::Value> = (0..days)
+                .map(|d| {
+                    json!({
+                        "arrive": t(d, 19 * 60 + 15 * (i % 16)),
+                        "depart": t(d + 1, 4 * 60 + 30 + 10 * (i % 12)),
+                        "soc_on_arrival_pct": 100.0 - (40.0 + 5.0 * (i % 9) as f64),
+                    })
+                })
+                .collect();
+            json!({
+                "id": format!("bus-{i:03}"),
+                "vehicle": {"battery": {"capacity_kwh": 300, "charge_curve": [[0, 150], [80, 150], [100, 50]]}},
+                "initial_soc_pct": 100,
+                "target_soc_pct": 100,
+                "charger": format!("c{i:03}"),
+                "events": events,
+            })
+        })
+        .collect();
+    let chargers: Vec<serde_json::Value> = (0..buses)
+        .map(|i| json!({"id": format!("c{i:03}"), "max_power_kw": 150}))
+        .collect();
+    json!({
+        "start": t(0, 12 * 60),
+        "end": t(days, 12 * 60),
+        "step_s": step_s,
+        "strategy": "uncontrolled",
+        "depot": {"id": "scaled", "grid_limit_kw": 60.0 * buses as f64, "chargers": chargers},
+        "fleet": fleet,
+    })
 }
 
 #[cfg(test)]

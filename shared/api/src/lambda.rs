@@ -40,3 +40,173 @@ pub async fn run(deps: Deps) -> Result<(), Error> {
     }))
     .await
 }
+
+/// Which part the depot_simulation binary plays: the API behind API Gateway, or the worker (invoked
+/// asynchronously with `{"run_id"}`, by the sweep state machine, and by the nightly schedule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// API Gateway events.
+    Api,
+    /// Run ids, sweep variants and schedule events (`TWIN_ROLE=worker`).
+    Worker,
+}
+
+/// The depot function's configuration, read once from the environment (names as in template.yaml).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepotConfig {
+    /// `TWIN_ROLE`: `worker`, or anything else / unset for the API.
+    pub role: Role,
+    /// `TWIN_BUCKET` + `TWIN_TABLE`, else the local data folder.
+    pub store: twin_store::StoreConfig,
+    /// `TWIN_WORKER_FUNCTION`: the function accepted runs are invoked on asynchronously.
+    pub worker_function: Option<String>,
+    /// `TWIN_SWEEP_STATE_MACHINE`: the state machine sweeps are started on.
+    pub sweep_state_machine: Option<String>,
+}
+
+impl DepotConfig {
+    /// Reads the environment.
+    pub fn from_env() -> Result<Self, twin_store::ConfigError> {
+        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+        Ok(Self {
+            role: match var("TWIN_ROLE").as_deref() {
+                Some("worker") => Role::Worker,
+                _ => Role::Api,
+            },
+            store: twin_store::StoreConfig::from_env()?,
+            worker_function: var("TWIN_WORKER_FUNCTION"),
+            sweep_state_machine: var("TWIN_SWEEP_STATE_MACHINE"),
+        })
+    }
+
+    /// Builds the dependencies once (cold start): one SDK configuration, the S3 and DynamoDB clients
+    /// of the stores, and the Lambda and Step Functions clients the API needs to start work.
+    pub async fn connect(&self) -> Result<Deps, Error> {
+        let mut deps = Deps::from_config(&self.store).await?;
+        if self.role == Role::Api && self.worker_function.is_some() {
+            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            deps = deps.with_dispatch(std::sync::Arc::new(LambdaDispatch {
+                lambda: aws_sdk_lambda::Client::new(&sdk),
+                sfn: aws_sdk_sfn::Client::new(&sdk),
+                worker_function: self.worker_function.clone().unwrap_or_default(),
+                sweep_state_machine: self.sweep_state_machine.clone(),
+            }));
+        }
+        Ok(deps)
+    }
+}
+
+/// Starts accepted runs in AWS: an asynchronous (`Event`) invocation of the worker function with
+/// `{"run_id": ...}`; Lambda queues it and retries a failed one twice.
+#[derive(Debug)]
+pub struct LambdaDispatch {
+    lambda: aws_sdk_lambda::Client,
+    sfn: aws_sdk_sfn::Client,
+    worker_function: String,
+    sweep_state_machine: Option<String>,
+}
+
+impl crate::runs::Dispatch for LambdaDispatch {
+    fn dispatch(&self, run_id: String) -> crate::runs::BoxFuture<'_, Result<(), crate::ApiError>> {
+        Box::pin(async move {
+            let payload = serde_json::json!({ "run_id": run_id }).to_string();
+            self.lambda
+                .invoke()
+                .function_name(&self.worker_function)
+                .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
+                .payload(aws_sdk_lambda::primitives::Blob::new(payload))
+                .send()
+                .await
+                .map_err(|e| {
+                    crate::ApiError::unavailable(aws_sdk_lambda::error::DisplayErrorContext(e))
+                })?;
+            Ok(())
+        })
+    }
+
+    fn dispatch_sweep(
+        &self,
+        sweep_id: String,
+        run_ids: Vec<String>,
+    ) -> crate::runs::BoxFuture<'_, Result<(), crate::ApiError>> {
+        Box::pin(async move {
+            let Some(arn) = &self.sweep_state_machine else {
+                // No state machine: one asynchronous worker invocation per variant.
+                for id in run_ids {
+                    self.dispatch(id).await?;
+                }
+                return Ok(());
+            };
+            let variants: Vec<serde_json::Value> = run_ids
+                .iter()
+                .map(|id| serde_json::json!({ "run_id": id }))
+                .collect();
+            self.sfn
+                .start_execution()
+                .state_machine_arn(arn)
+                .name(&sweep_id)
+                .input(
+                    serde_json::json!({ "sweep_id": sweep_id, "variants": variants }).to_string(),
+                )
+                .send()
+                .await
+                .map_err(|e| {
+                    crate::ApiError::unavailable(aws_sdk_sfn::error::DisplayErrorContext(e))
+                })?;
+            Ok(())
+        })
+    }
+}
+
+/// Runs the depot function: API Gateway events for the API role, worker events for the worker.
+pub async fn run_depot(config: &DepotConfig, deps: Deps) -> Result<(), Error> {
+    match config.role {
+        Role::Api => run(deps).await,
+        Role::Worker => {
+            let Some(stores) = deps.stores.clone() else {
+                return Err("the worker needs TWIN_BUCKET and TWIN_TABLE".into());
+            };
+            let worker = crate::runs::Worker::new(
+                (*stores).clone(),
+                crate::runs::worker_id(),
+                crate::depot_simulation::run_compute,
+            );
+            let worker = std::sync::Arc::new(worker);
+            lambda_http::lambda_runtime::run(lambda_http::service_fn(
+                move |ev: lambda_http::LambdaEvent<serde_json::Value>| {
+                    let worker = worker.clone();
+                    async move { worker_event(&worker, ev.payload).await }
+                },
+            ))
+            .await
+        }
+    }
+}
+
+/// One worker event: `{"run_id"}` (an accepted run or a sweep variant) → that run executed;
+/// `{"action": "replan"}` (the nightly schedule) → every plan under `plans/` re-planned for the next
+/// day and run, then unfinished runs resumed; `{"action": "resume"}` → unfinished runs resumed.
+pub async fn worker_event(
+    worker: &crate::runs::Worker,
+    event: serde_json::Value,
+) -> Result<serde_json::Value, Error> {
+    if let Some(id) = event.get("run_id").and_then(|v| v.as_str()) {
+        crate::validate::id("run_id", id)?;
+        let r = match worker.execute(id).await? {
+            crate::runs::Executed::Finished(r) | crate::runs::Executed::Skipped(r) => r,
+        };
+        return Ok(serde_json::json!({ "run_id": r.run_id, "status": r.status.as_str() }));
+    }
+    match event.get("action").and_then(|v| v.as_str()) {
+        Some("replan") => {
+            let runs = crate::nightly::replan_all(worker, crate::runs::now_ms()).await?;
+            let resumed = worker.resume_unfinished().await?;
+            Ok(serde_json::json!({ "replanned": runs, "resumed": resumed }))
+        }
+        Some("resume") => {
+            let resumed = worker.resume_unfinished().await?;
+            Ok(serde_json::json!({ "resumed": resumed }))
+        }
+        _ => Err(format!("unknown worker event: {event}").into()),
+    }
+}

@@ -11,6 +11,7 @@ pub mod event;
 pub mod http;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod nightly;
 pub mod openapi;
 pub mod range_remaining;
 pub mod runs;
@@ -25,6 +26,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
 use twin_estimators::Registry;
+use twin_store::{StoreConfig, StoreError, Stores};
 
 /// Largest HTTP body accepted (bytes): API Gateway's and Lambda's 6 MB payload limit.
 pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
@@ -89,6 +91,11 @@ pub enum Door {
 }
 
 /// Everything a handler borrows, built once at start-up (cold start).
+///
+/// `stores` holds the run and artifact stores (S3 + DynamoDB in AWS, files + SQLite locally); without
+/// them depot artifacts come back inline as `data:` URLs and no run is stored. `dispatch` starts an
+/// accepted asynchronous run (a background task in `twin serve`, an asynchronous invocation of the
+/// worker function in AWS); without it an accepted run waits for the next resume (schedule, restart).
 #[derive(Debug, Clone)]
 pub struct Deps {
     /// Local data folder (`twin serve --data-dir`, `TWIN_DATA_DIR`), when running locally.
@@ -96,6 +103,10 @@ pub struct Deps {
     /// The learned estimators (the models bundled in the binary, loaded and self-checked once; a
     /// model that fails its checks is recorded there and the handlers fall back to physics).
     pub estimators: Arc<Registry>,
+    /// Run and artifact stores.
+    pub stores: Option<Arc<Stores>>,
+    /// Starts accepted runs.
+    pub dispatch: Option<Arc<dyn runs::Dispatch>>,
 }
 
 impl Default for Deps {
@@ -103,17 +114,43 @@ impl Default for Deps {
         Self {
             data_dir: None,
             estimators: Arc::new(Registry::bundled()),
+            stores: None,
+            dispatch: None,
         }
     }
 }
 
 impl Deps {
-    /// Local dependencies rooted at `data_dir`.
-    pub fn local(data_dir: PathBuf) -> Self {
-        Self {
+    /// Local dependencies rooted at `data_dir`: the local store (`artifacts/`, `runs.sqlite3`) in it.
+    pub fn local(data_dir: PathBuf) -> Result<Self, StoreError> {
+        let (artifacts, runs) = twin_store::local::open(&data_dir)?;
+        Ok(Self {
             data_dir: Some(data_dir),
+            stores: Some(Arc::new(Stores {
+                artifacts: Arc::new(artifacts),
+                runs: Arc::new(runs),
+            })),
             ..Self::default()
-        }
+        })
+    }
+
+    /// Dependencies on the stores `config` names (connects once: one client per AWS service).
+    pub async fn from_config(config: &StoreConfig) -> Result<Self, StoreError> {
+        let stores = config.connect().await?;
+        Ok(Self {
+            data_dir: match config {
+                StoreConfig::Local { data_dir } => Some(data_dir.clone()),
+                StoreConfig::Aws { .. } => None,
+            },
+            stores: Some(Arc::new(stores)),
+            ..Self::default()
+        })
+    }
+
+    /// The same dependencies, starting accepted runs with `dispatch`.
+    pub fn with_dispatch(mut self, dispatch: Arc<dyn runs::Dispatch>) -> Self {
+        self.dispatch = Some(dispatch);
+        self
     }
 }
 

@@ -24,9 +24,10 @@ use twin_store::{Created, NewRun, RunRecord, RunStatus, StoreError, Stores, Tran
 use crate::error::ApiError;
 use crate::{Ctx, Deps, Reply};
 
-/// How long a worker's lease lasts: Lambda's 15-minute limit plus a margin, so a live worker is never
-/// overtaken; a crashed one is retried after this.
-pub const LEASE_MS: i64 = 16 * 60 * 1000;
+/// How long a worker's lease lasts unless set: the worker renews it every third of it while it computes,
+/// so a live worker is never overtaken, and a crashed one's run is free again two minutes after its last
+/// renewal (Lambda retries a failed asynchronous invocation after about one and then two minutes).
+pub const LEASE_MS: i64 = 2 * 60 * 1000;
 /// How long presigned artifact URLs in a GET reply stay valid.
 pub const URL_TTL: Duration = Duration::from_secs(3600);
 /// The run kind of depot simulations.
@@ -85,7 +86,7 @@ pub fn worker_id() -> String {
     format!("{host}-{}", std::process::id())
 }
 
-fn store_err(e: StoreError) -> ApiError {
+pub(crate) fn store_err(e: StoreError) -> ApiError {
     match e {
         StoreError::NotFound { run_id } => {
             ApiError::not_found(format!("no depot simulation run `{run_id}`"))
@@ -204,83 +205,197 @@ pub enum Executed {
     Skipped(RunRecord),
 }
 
-/// Claims the run for `owner`, runs `compute` on the stored request, writes every artifact, then marks
-/// the run succeeded (or failed, for a request the computation rejects). A store error leaves the run
-/// `running` under this worker's lease, to be retried after it expires.
-pub async fn execute(
-    stores: &Stores,
-    run_id: &str,
-    owner: &str,
-    compute: Compute,
-) -> Result<Executed, StoreError> {
-    let claimed = match stores.runs.claim(run_id, owner, now_ms(), LEASE_MS).await {
-        Ok(r) => r,
-        Err(e) if e.is_conflict() => {
-            let current = stores
-                .runs
-                .get(run_id)
-                .await?
-                .ok_or_else(|| StoreError::NotFound {
-                    run_id: run_id.to_owned(),
-                })?;
-            return Ok(Executed::Skipped(current));
-        }
-        Err(e) => return Err(e),
-    };
-    let request = match &claimed.request_key {
-        Some(k) => stores.artifacts.get(k).await?,
-        None => None,
-    };
-    let outcome = match request.map(|b| serde_json::from_slice::<serde_json::Value>(&b)) {
-        Some(Ok(v)) => compute(v).await,
-        Some(Err(e)) => Err(ApiError::malformed(format!("stored request: {e}"))),
-        None => Err(ApiError::malformed("the stored request is missing")),
-    };
-    let t = match outcome {
-        Ok(out) => {
-            let mut keys = BTreeMap::new();
-            for a in out.artifacts {
-                let key = format!("runs/{run_id}/{}", a.file_name);
-                stores.artifacts.put(&key, a.body, &a.content_type).await?;
-                keys.insert(a.name, key);
-            }
-            Transition::Succeed {
-                owner: owner.to_owned(),
-                now_ms: now_ms(),
-                summary: out.summary,
-                artifacts: keys,
-            }
-        }
-        Err(e) => Transition::Fail {
-            owner: owner.to_owned(),
-            now_ms: now_ms(),
-            error: e.to_json().to_string(),
-        },
-    };
-    let done = stores.runs.transition(run_id, claimed.version, t).await?;
-    Ok(Executed::Finished(done))
+/// A worker: the stores, who it is (lease owner), how long its leases last, and what it computes.
+///
+/// While it computes, the worker renews its lease every third of the lease, so a long run under a live
+/// worker is never taken over, and a crashed worker's run is free again one lease after its last renewal.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    /// Where runs and artifacts live.
+    pub stores: Stores,
+    /// The lease owner id.
+    pub owner: String,
+    /// The capability's computation.
+    pub compute: Compute,
+    /// Lease length (ms); [`LEASE_MS`] unless set.
+    pub lease_ms: i64,
 }
 
-/// Runs every unfinished run that can be claimed now (queued, or running with an expired lease),
-/// oldest first; what `twin serve` does at start and the schedule does in AWS. Returns how many this
-/// worker finished.
-pub async fn resume_unfinished(
-    stores: &Stores,
-    owner: &str,
-    compute: Compute,
-) -> Result<usize, StoreError> {
-    let now = now_ms();
-    let mut finished = 0;
-    for r in stores.runs.list_unfinished(1000).await? {
-        let claimable = r.status == RunStatus::Queued
-            || r.lease.as_ref().is_none_or(|l| l.expires_at_ms <= now);
-        if claimable {
-            if let Executed::Finished(_) = execute(stores, &r.run_id, owner, compute).await? {
-                finished += 1;
-            }
+impl Worker {
+    /// A worker with the default lease ([`LEASE_MS`]).
+    pub fn new(stores: Stores, owner: impl Into<String>, compute: Compute) -> Self {
+        Self {
+            stores,
+            owner: owner.into(),
+            compute,
+            lease_ms: LEASE_MS,
         }
     }
-    Ok(finished)
+
+    /// The same worker with leases of `lease_ms` (at least 30 ms).
+    pub fn with_lease_ms(mut self, lease_ms: i64) -> Self {
+        self.lease_ms = lease_ms.max(30);
+        self
+    }
+
+    /// Claims the run, runs the computation on the stored request (renewing the lease meanwhile),
+    /// writes every artifact, then marks the run succeeded (or failed, for a request the computation
+    /// rejects). A store error, or this future being dropped (a crash), leaves the run `running` under
+    /// this worker's lease, to be taken over once it expires.
+    pub async fn execute(&self, run_id: &str) -> Result<Executed, StoreError> {
+        let runs = &self.stores.runs;
+        let claimed = match runs
+            .claim(run_id, &self.owner, now_ms(), self.lease_ms)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) if e.is_conflict() => {
+                let current = runs
+                    .get(run_id)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound {
+                        run_id: run_id.to_owned(),
+                    })?;
+                return Ok(Executed::Skipped(current));
+            }
+            Err(e) => return Err(e),
+        };
+        let request = match &claimed.request_key {
+            Some(k) => self.stores.artifacts.get(k).await?,
+            None => None,
+        };
+        let work = async {
+            match request.map(|b| serde_json::from_slice::<serde_json::Value>(&b)) {
+                Some(Ok(v)) => (self.compute)(v).await,
+                Some(Err(e)) => Err(ApiError::malformed(format!("stored request: {e}"))),
+                None => Err(ApiError::malformed("the stored request is missing")),
+            }
+        };
+        let mut work = std::pin::pin!(work);
+        let mut version = claimed.version;
+        let renew_every = Duration::from_millis(u64::try_from(self.lease_ms / 3).unwrap_or(1));
+        let outcome = loop {
+            tokio::select! {
+                out = &mut work => break out,
+                _ = tokio::time::sleep(renew_every) => {
+                    let renew = Transition::Renew {
+                        owner: self.owner.clone(),
+                        now_ms: now_ms(),
+                        lease_ms: self.lease_ms,
+                    };
+                    version = runs.transition(run_id, version, renew).await?.version;
+                }
+            }
+        };
+        let t = match outcome {
+            Ok(out) => {
+                let mut keys = BTreeMap::new();
+                for a in out.artifacts {
+                    let key = format!("runs/{run_id}/{}", a.file_name);
+                    self.stores
+                        .artifacts
+                        .put(&key, a.body, &a.content_type)
+                        .await?;
+                    keys.insert(a.name, key);
+                }
+                Transition::Succeed {
+                    owner: self.owner.clone(),
+                    now_ms: now_ms(),
+                    summary: out.summary,
+                    artifacts: keys,
+                }
+            }
+            Err(e) => Transition::Fail {
+                owner: self.owner.clone(),
+                now_ms: now_ms(),
+                error: e.to_json().to_string(),
+            },
+        };
+        let done = runs.transition(run_id, version, t).await?;
+        Ok(Executed::Finished(done))
+    }
+
+    /// Runs every unfinished run that can be claimed now (queued, or running with an expired lease),
+    /// oldest first: what `twin serve` does at start and periodically, and the worker function on
+    /// its schedule. Returns how many this worker finished.
+    pub async fn resume_unfinished(&self) -> Result<usize, StoreError> {
+        let now = now_ms();
+        let mut finished = 0;
+        for r in self.stores.runs.list_unfinished(1000).await? {
+            let claimable = r.status == RunStatus::Queued
+                || r.lease.as_ref().is_none_or(|l| l.expires_at_ms <= now);
+            if claimable {
+                if let Executed::Finished(_) = self.execute(&r.run_id).await? {
+                    finished += 1;
+                }
+            }
+        }
+        Ok(finished)
+    }
+}
+
+/// Starts accepted runs without waiting for them (fire and forget: the run record tells the outcome).
+pub trait Dispatch: Send + Sync + std::fmt::Debug {
+    /// Starts the accepted run `run_id`.
+    fn dispatch(&self, run_id: String) -> BoxFuture<'_, Result<(), ApiError>>;
+
+    /// Starts the variant runs of a sweep (default: each one as [`Dispatch::dispatch`]).
+    fn dispatch_sweep(
+        &self,
+        sweep_id: String,
+        run_ids: Vec<String>,
+    ) -> BoxFuture<'_, Result<(), ApiError>> {
+        let _ = sweep_id;
+        Box::pin(async move {
+            for id in run_ids {
+                self.dispatch(id).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The local door's background worker (`twin serve`): runs dispatched runs one at a time on the
+/// runtime it was spawned on, and every `scan` (and once at start) resumes unfinished runs, which
+/// picks up runs queued before a restart and runs whose worker died once their lease expires.
+#[derive(Debug)]
+pub struct LocalDispatch {
+    tx: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
+impl LocalDispatch {
+    /// Spawns the worker loop on the current tokio runtime. It ends when the dispatcher is dropped.
+    pub fn spawn(worker: Worker, scan: Duration) -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(scan);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                let result = tokio::select! {
+                    id = rx.recv() => match id {
+                        Some(id) => worker.execute(&id).await.map(|_| ()),
+                        None => break,
+                    },
+                    _ = tick.tick() => worker.resume_unfinished().await.map(|_| ()),
+                };
+                if let Err(e) = result {
+                    // The run stays unfinished under its lease; the next scan retries it.
+                    eprintln!("twin worker {}: {e}", worker.owner);
+                }
+            }
+        });
+        Self { tx }
+    }
+}
+
+impl Dispatch for LocalDispatch {
+    fn dispatch(&self, run_id: String) -> BoxFuture<'_, Result<(), ApiError>> {
+        let sent = self
+            .tx
+            .send(run_id)
+            .map_err(|_| ApiError::unavailable("the local worker has stopped"));
+        Box::pin(async move { sent })
+    }
 }
 
 /// The reply for one run: status, summary and artifact URLs.
@@ -329,22 +444,15 @@ pub async fn run_reply(stores: &Stores, run_id: &str) -> Result<Reply, ApiError>
     Ok(Reply { status: 200, body })
 }
 
-/// `GET /v1/depot-simulations/{run_id}`. Until `Deps` carries the stores, the local data folder
-/// (`twin serve --data-dir`) is opened here; without one no run is stored, so every id is unknown.
+/// `GET /v1/depot-simulations/{run_id}`: 404 for an id no run has (or when no store is configured).
 pub async fn get_run(deps: &Deps, _ctx: &Ctx, run_id: &str) -> Result<Reply, ApiError> {
     crate::validate::id("run_id", run_id)?;
-    let Some(dir) = &deps.data_dir else {
-        return Err(ApiError::not_found(format!(
+    match &deps.stores {
+        Some(stores) => run_reply(stores, run_id).await,
+        None => Err(ApiError::not_found(format!(
             "no depot simulation run `{run_id}`"
-        )));
-    };
-    let stores = twin_store::StoreConfig::Local {
-        data_dir: dir.clone(),
+        ))),
     }
-    .connect()
-    .await
-    .map_err(store_err)?;
-    run_reply(&stores, run_id).await
 }
 
 #[cfg(test)]
@@ -421,7 +529,8 @@ mod tests {
         assert_eq!(accepted(&run).status, 202);
         assert_eq!(run.status, RunStatus::Queued);
 
-        let Executed::Finished(done) = execute(&stores, &run.run_id, "w1", fake_compute)
+        let Executed::Finished(done) = Worker::new(stores.clone(), "w1", fake_compute)
+            .execute(&run.run_id)
             .await
             .unwrap()
         else {
@@ -436,7 +545,7 @@ mod tests {
         assert_eq!(csv.as_deref(), Some(&b"10\n250.5\n40\n"[..]));
 
         // GET through the router's function, with the local data folder as `twin serve` has it.
-        let deps = Deps::local(dir.clone());
+        let deps = Deps::local(dir.clone()).unwrap();
         let reply = get_run(&deps, &ctx_with_key(None), &run.run_id)
             .await
             .unwrap();
@@ -513,7 +622,8 @@ mod tests {
         // "Restart": reopen the data folder.
         let stores = stores_in(&dir);
         let before = COMPUTED.load(Ordering::SeqCst);
-        let n = resume_unfinished(&stores, "restarted", fake_compute)
+        let n = Worker::new(stores.clone(), "restarted", fake_compute)
+            .resume_unfinished()
             .await
             .unwrap();
         assert!(n >= 1);
@@ -533,7 +643,8 @@ mod tests {
         assert_eq!(keys, ["request.json", "timeseries.csv"]);
         // Resuming again does nothing: the run is finished.
         assert_eq!(
-            resume_unfinished(&stores, "again", fake_compute)
+            Worker::new(stores.clone(), "again", fake_compute)
+                .resume_unfinished()
                 .await
                 .unwrap(),
             0
@@ -560,7 +671,8 @@ mod tests {
             .claim(&run.run_id, "alive", now_ms(), LEASE_MS)
             .await
             .unwrap();
-        let other = execute(&stores, &run.run_id, "other", fake_compute)
+        let other = Worker::new(stores.clone(), "other", fake_compute)
+            .execute(&run.run_id)
             .await
             .unwrap();
         assert!(matches!(other, Executed::Skipped(ref r) if r.version == claimed.version));
@@ -575,7 +687,8 @@ mod tests {
         )
         .await
         .unwrap();
-        let Executed::Finished(r) = execute(&stores, &bad.run_id, "w", fake_compute)
+        let Executed::Finished(r) = Worker::new(stores.clone(), "w", fake_compute)
+            .execute(&bad.run_id)
             .await
             .unwrap()
         else {

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use std::io::Read;
 use std::path::PathBuf;
-use twin_api::{ApiError, Capability, Ctx, Deps, Door};
+use twin_api::{ApiError, Capability, Ctx, Door};
 
 /// Reads the input, unwraps an API Gateway event if given one, runs the capability, prints the JSON.
 /// Returns the exit code: 0 success, 2 rejected request, 1 internal failure.
@@ -33,8 +33,10 @@ pub fn run(capability: &str, input: &str, data_dir: PathBuf) -> anyhow::Result<u
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let deps = Deps::local(data_dir);
-    let result = rt.block_on(twin_api::handle(&deps, &Ctx::new(Door::Cli), cap, &body));
+    let result = rt.block_on(async {
+        let deps = crate::store_deps(data_dir).await?;
+        anyhow::Ok(twin_api::handle(&deps, &Ctx::new(Door::Cli), cap, &body).await)
+    })?;
     Ok(match result {
         Ok(reply) => {
             print_line(&reply.body.to_string());

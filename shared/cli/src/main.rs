@@ -1,5 +1,6 @@
 //! `twin`: the local door to ev-twin. Same handlers as the Lambda functions, on local storage.
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +47,10 @@ enum Cmd {
         /// Local data folder (default `.twin-data`, or TWIN_DATA_DIR).
         #[arg(long, env = "TWIN_DATA_DIR", default_value = ".twin-data")]
         data_dir: PathBuf,
+        /// Lease of a running asynchronous run (s): renewed while it runs; a run whose server died
+        /// is taken over this long after its last renewal.
+        #[arg(long, default_value_t = 30.0)]
+        run_lease_s: f64,
     },
     /// Convert another tool's input into a twin request.
     #[command(subcommand)]
@@ -82,6 +87,19 @@ enum PlanCmd {
     Gtfs(Box<gtfs_cmd::PlanArgs>),
 }
 
+/// The stores of `twin serve` and `twin invoke`: S3 + DynamoDB when `TWIN_BUCKET` and `TWIN_TABLE`
+/// are set, else the local store in `data_dir`.
+async fn store_deps(data_dir: PathBuf) -> anyhow::Result<twin_api::Deps> {
+    use twin_store::StoreConfig;
+    let config = match StoreConfig::from_env()? {
+        StoreConfig::Local { .. } => StoreConfig::Local { data_dir },
+        aws => aws,
+    };
+    twin_api::Deps::from_config(&config)
+        .await
+        .with_context(|| format!("opening the store ({config:?})"))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<u8> = match cli.cmd {
@@ -94,7 +112,8 @@ fn main() -> ExitCode {
             port,
             host,
             data_dir,
-        } => serve::run(&host, port, data_dir).map(|_| 0),
+            run_lease_s,
+        } => serve::run(&host, port, data_dir, run_lease_s).map(|_| 0),
         Cmd::Import(ImportCmd::Spiceev(a)) => spiceev::run(a),
         Cmd::Import(ImportCmd::Gtfs(a)) => gtfs_cmd::import(a),
         Cmd::Plan(PlanCmd::Gtfs(a)) => gtfs_cmd::plan(*a),

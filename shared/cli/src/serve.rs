@@ -8,10 +8,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+use twin_api::runs::{LocalDispatch, Worker};
 use twin_api::{http, ApiError, Deps, Door, MAX_BODY_BYTES};
 
-/// Binds `host:port` and serves until Ctrl-C.
-pub fn run(host: &str, port: u16, data_dir: PathBuf) -> anyhow::Result<()> {
+/// Binds `host:port` and serves until Ctrl-C. Asynchronous depot runs execute in a background task
+/// on this process (leases of `lease_s`, renewed while running); at start, and every half lease, it
+/// resumes unfinished runs, so runs accepted before a restart (or left by a killed server) finish.
+pub fn run(host: &str, port: u16, data_dir: PathBuf, lease_s: f64) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -19,7 +23,22 @@ pub fn run(host: &str, port: u16, data_dir: PathBuf) -> anyhow::Result<()> {
     rt.block_on(async move {
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("creating data dir {}", data_dir.display()))?;
-        let deps = Arc::new(Deps::local(data_dir));
+        let deps = crate::store_deps(data_dir).await?;
+        let stores = deps
+            .stores
+            .as_deref()
+            .cloned()
+            .context("no store configured")?;
+        let lease = Duration::from_secs_f64(lease_s.clamp(0.1, 3600.0));
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        let worker = Worker::new(
+            stores,
+            twin_api::runs::worker_id(),
+            twin_api::depot_simulation::run_compute,
+        )
+        .with_lease_ms(lease_ms);
+        let dispatch = LocalDispatch::spawn(worker, lease / 2);
+        let deps = Arc::new(deps.with_dispatch(Arc::new(dispatch)));
         let app = Router::new().fallback(handler).with_state(deps);
         let listener = tokio::net::TcpListener::bind((host, port))
             .await
