@@ -22,22 +22,14 @@ fi
 twin="${1:-}"
 if [ -z "$twin" ]; then
   cargo build --release -p twin --quiet
-  twin="target/release/twin"
+  twin="${CARGO_TARGET_DIR:-target}/release/twin"
 fi
 
-work="$(mktemp -d)"
-"$twin" serve --host 127.0.0.1 --port 0 --data-dir "$work/data" 2> "$work/serve.log" &
-pid=$!
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-port=""
-for _ in $(seq 1 100); do
-  port="$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/serve.log" | head -n 1)"
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "loadtest: twin serve did not start"; cat "$work/serve.log"; exit 1; }
-url="http://127.0.0.1:$port"
+# shellcheck source=scripts/serve_bg.sh
+. scripts/serve_bg.sh
+start_twin_serve "$twin" loadtest
+url="$twin_url"
+work="$twin_work"
 
 cat > "$work/post.lua" <<'EOF'
 local f = assert(io.open(os.getenv("LOAD_BODY"), "rb"))
@@ -66,5 +58,5 @@ for pair in time_to_charge:/v1/time-to-charge range_remaining:/v1/range-remainin
   echo "$fn: ${line#RESULT }"
   if [ -z "$line" ] || ! grep -q 'non2xx=0 socket_errors=0' <<<"$line"; then failed=1; fi
 done
-kill -0 "$pid" 2>/dev/null || { echo "loadtest: twin serve died"; exit 1; }
+twin_alive || { echo "loadtest: twin serve is not alive after the run"; tail -n 20 "$twin_log"; exit 1; }
 exit "$failed"

@@ -8,7 +8,7 @@ root="$(pwd)"
 step() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 
 step "python tools (.venv)"
-bash scripts/venv.sh
+bash scripts/venv.sh scripts/requirements-fuzz.txt   # one venv: the tools and the fuzzer (one stamp)
 export PATH="$root/.venv/bin:$PATH"
 export SAM_CLI_TELEMETRY=0
 
@@ -33,6 +33,10 @@ cargo test --workspace --no-fail-fast -- --include-ignored
 step "ml pipeline: pytest ml/tests (its own venv, .venv-ml, from ml/requirements.txt)"
 bash scripts/venv.sh --venv .venv-ml ml/requirements.txt
 .venv-ml/bin/python -m pytest ml/tests -q -p no:cacheprovider
+
+step "API fuzz: schemathesis on every operation of openapi.yaml against twin serve (debug build), bounded"
+cargo build -p twin --quiet   # the debug binary the tests already built; no extra release build
+FUZZ_EXAMPLES=300 FUZZ_SECONDS=240 bash scripts/fuzz.sh "${CARGO_TARGET_DIR:-target}/debug/twin"
 
 step "supply chain: cargo deny check licenses bans sources (deny.toml; advisories need network, see there)"
 if [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny 0.20.2" ]; then

@@ -15,6 +15,7 @@ pub mod nightly;
 pub mod openapi;
 pub mod range_remaining;
 pub mod runs;
+pub mod strict;
 pub mod time_to_charge;
 pub mod trip_planning;
 pub mod validate;

@@ -6,7 +6,7 @@
 //! example. [`to_yaml`] writes it in block YAML. Regenerate with `cargo run -p twin -- openapi >
 //! openapi.yaml`; a test fails when the committed file differs.
 //!
-//! A new capability adds its request and response types to [`capability_schemas`].
+//! A new capability adds its request and response types to `capability_schemas`.
 
 use crate::depot_simulation::{DepotSimulationRequest, DepotSimulationResponse};
 use crate::range_remaining::{RangeRemainingRequest, RangeRemainingResponse};

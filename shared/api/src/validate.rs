@@ -1,13 +1,15 @@
 //! Parsing and checking requests at the boundary: every failure names its field.
 
 use crate::error::ApiError;
+use crate::strict::Strict;
 use serde::de::DeserializeOwned;
 
 /// Parses a JSON body into `T`, turning serde errors into 400s that name the field path.
-/// Unknown fields are refused by the wire types (`deny_unknown_fields`).
+/// Unknown fields are refused by the wire types (`deny_unknown_fields`); an array or a scalar where an
+/// object is expected (the body itself, or any nested struct) is refused too ([`crate::strict`]).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value: T = match serde_path_to_error::deserialize(&mut de) {
+    let value: T = match serde_path_to_error::deserialize(Strict(&mut de)) {
         Ok(v) => v,
         Err(e) => return Err(from_path_error(e)),
     };
@@ -48,6 +50,10 @@ fn from_path_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError
                 } else {
                     format!("{field}.{name}")
                 };
+            }
+            if field.is_empty() {
+                // The body itself is not the object the route takes (an array, a string, null...).
+                return ApiError::invalid("", format!("request body: {msg}"));
             }
             ApiError::invalid(field, msg)
         }
@@ -299,6 +305,33 @@ mod tests {
                 .code,
             "malformed_json"
         );
+    }
+
+    #[test]
+    fn arrays_and_scalars_are_refused_where_objects_belong() {
+        // serde's derived structs would read `[{"a": 1}]` as `Outer { inner: Inner { a: 1 } }`.
+        let e = parse::<Outer>(br#"[{"a": 1}]"#).unwrap_err();
+        assert_eq!((e.status, e.field.as_deref()), (400, None));
+        assert!(e.message.starts_with("request body:"), "{}", e.message);
+        assert!(e.message.contains("sequence"), "{}", e.message);
+        for body in [&br#""x""#[..], b"null", b"3", b"true"] {
+            let e = parse::<Outer>(body).unwrap_err();
+            assert!(e.message.starts_with("request body:"), "{}", e.message);
+        }
+        // Nested: the field is named.
+        let e = parse::<Outer>(br#"{"inner": [1]}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("inner"));
+        // Arrays where arrays belong still parse, and objects as before.
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Points {
+            p: Vec<[f64; 2]>,
+            o: Option<Inner>,
+        }
+        let p = parse::<Points>(br#"{"p": [[0, 1], [2, 3]], "o": {"a": 1}}"#).unwrap();
+        assert_eq!(p.p.len(), 2);
+        assert!(parse::<Points>(br#"{"p": [], "o": [1]}"#).is_err());
+        assert!(parse::<Outer>(br#"{"inner": {"a": 1}}"#).is_ok());
     }
 
     #[test]
