@@ -500,12 +500,7 @@ impl RunStore for DynamoRunStore {
         expected_version: u64,
         t: Transition,
     ) -> Result<RunRecord, StoreError> {
-        let current = self
-            .get(run_id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                run_id: run_id.to_owned(),
-            })?;
+        let current = self.require(run_id).await?;
         run::check(&current, expected_version, &t)?;
         let next = run::apply(&current, t);
         // Compare-and-swap on the version: of two writers that read the same version, DynamoDB

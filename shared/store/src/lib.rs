@@ -87,6 +87,13 @@ pub trait RunStore: Send + Sync {
     /// restarted worker or a sweeper looks at to resume work.
     async fn list_unfinished(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError>;
 
+    /// The run, or [`StoreError::NotFound`].
+    async fn require(&self, run_id: &str) -> Result<RunRecord, StoreError> {
+        self.get(run_id).await?.ok_or_else(|| StoreError::NotFound {
+            run_id: run_id.to_owned(),
+        })
+    }
+
     /// Reads the run and starts it for `owner` (queued, or running with an expired lease).
     ///
     /// Of several workers calling this at once for one run, exactly one gets `Ok`; the others
@@ -98,12 +105,7 @@ pub trait RunStore: Send + Sync {
         now_ms: i64,
         lease_ms: i64,
     ) -> Result<RunRecord, StoreError> {
-        let current = self
-            .get(run_id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                run_id: run_id.to_owned(),
-            })?;
+        let current = self.require(run_id).await?;
         self.transition(
             run_id,
             current.version,

@@ -277,6 +277,18 @@ fn get_in(conn: &Connection, run_id: &str) -> Result<Option<RunRecord>, StoreErr
     json.map(|j| decode(run_id, &j)).transpose()
 }
 
+fn by_idempotency_key(conn: &Connection, key: &str) -> Result<Option<RunRecord>, StoreError> {
+    let row: Option<(String, String)> = conn
+        .query_row(
+            "SELECT run_id, record FROM runs WHERE idempotency_key = ?1",
+            params![key],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .map_err(sql("select by idempotency key"))?;
+    row.map(|(id, j)| decode(&id, &j)).transpose()
+}
+
 fn collect(rows: Vec<(String, String)>) -> Result<Vec<RunRecord>, StoreError> {
     rows.iter().map(|(id, j)| decode(id, j)).collect()
 }
@@ -296,16 +308,8 @@ impl RunStore for SqliteRunStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(sql("begin"))?;
             if let Some(key) = &new.idempotency_key {
-                let existing: Option<(String, String)> = tx
-                    .query_row(
-                        "SELECT run_id, record FROM runs WHERE idempotency_key = ?1",
-                        params![key],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
-                    )
-                    .optional()
-                    .map_err(sql("select by idempotency key"))?;
-                if let Some((id, json)) = existing {
-                    return Ok(Created::Existing(decode(&id, &json)?));
+                if let Some(existing) = by_idempotency_key(&tx, key)? {
+                    return Ok(Created::Existing(existing));
                 }
             }
             let record = new.into_record();
@@ -342,18 +346,8 @@ impl RunStore for SqliteRunStore {
 
     async fn find_by_idempotency_key(&self, key: &str) -> Result<Option<RunRecord>, StoreError> {
         let key = key.to_owned();
-        self.with_conn(move |conn| {
-            let row: Option<(String, String)> = conn
-                .query_row(
-                    "SELECT run_id, record FROM runs WHERE idempotency_key = ?1",
-                    params![key],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()
-                .map_err(sql("select by idempotency key"))?;
-            row.map(|(id, j)| decode(&id, &j)).transpose()
-        })
-        .await
+        self.with_conn(move |conn| by_idempotency_key(conn, &key))
+            .await
     }
 
     async fn transition(
