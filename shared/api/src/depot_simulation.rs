@@ -20,6 +20,7 @@ use crate::{Ctx, Deps, Door, Reply};
 use base64::Engine as _;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use twin_estimators::EstimatorInfo;
 use twin_model::depot::time as dtime;
 use twin_model::depot::{
     self, ArrivalState, DepotCharger, DepotInput, EventTiming, FleetVehicle, Record, Semantics,
@@ -319,6 +320,9 @@ pub struct DepotSimulationResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<serde_json::Value>")]
     pub optimal: Option<serde_json::Value>,
+    /// Which estimator produced the result: physics (charging from the time_to_charge model; the
+    /// energy each vehicle used comes from the request).
+    pub estimator: EstimatorInfo,
 }
 
 fn round(x: f64, digits: i32) -> f64 {
@@ -599,6 +603,7 @@ fn compute_checked(
         notes,
         assumptions,
         optimal: r.optimal.as_ref().map(|o| serde_json::json!({"solver": o.solver, "variables": o.variables, "constraints": o.constraints, "lp_shortfall_kwh": round(o.lp_shortfall_kwh, 3), "readiness_feasible": o.readiness_feasible, "lp_cost": round(o.lp_cost, 4)})),
+        estimator: EstimatorInfo::physics(),
     };
     Ok((resp, arts))
 }
