@@ -55,6 +55,9 @@ pub struct DepotSimulationRequest {
     /// Simulation rules (defaults are physical; the SpiceEV importer selects SpiceEV's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<OptionsSpec>,
+    /// Sizing sweep: variants of this scenario over grid limits and charger counts (see [`crate::sweep`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<crate::sweep::SweepSpec>,
     /// Where the request came from (e.g. an importer); echoed, not used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<serde_json::Value>")]
@@ -649,20 +652,23 @@ pub async fn handle(deps: &Deps, ctx: &Ctx, body: &[u8]) -> Result<Reply, ApiErr
     let req: DepotSimulationRequest = validate::parse(body)?;
     // Checked now, whichever way it runs: a bad request is a 400 here, never a failed stored run.
     let (input, assumptions) = to_input(&req)?;
-    let steps = vehicle_steps(&input);
-    let wants_async = req.mode == Some(ModeName::Async) || steps > ASYNC_VEHICLE_STEPS;
+    let variants = match &req.sweep {
+        Some(spec) => Some(crate::sweep::expand(&req, spec)?),
+        None => None,
+    };
+    let steps =
+        vehicle_steps(&input).saturating_mul(variants.as_ref().map_or(1, |v| v.len() as u64));
+    let wants_async =
+        req.mode == Some(ModeName::Async) || variants.is_some() || steps > ASYNC_VEHICLE_STEPS;
     if ctx.door != Door::Cli && wants_async {
         if let Some(stores) = &deps.stores {
             let depot_id = req.depot.id.as_deref().unwrap_or("default");
-            let (run, _new) = runs::submit(
-                stores,
-                ctx,
-                runs::KIND_DEPOT,
-                depot_id,
-                body,
-                runs::now_ms(),
-            )
-            .await?;
+            let kind = match variants {
+                Some(_) => runs::KIND_SWEEP,
+                None => runs::KIND_DEPOT,
+            };
+            let (run, _new) =
+                runs::submit(stores, ctx, kind, depot_id, body, runs::now_ms()).await?;
             if run.status == twin_store::RunStatus::Queued {
                 if let Some(d) = &deps.dispatch {
                     // A failed dispatch leaves the run queued; the next resume (restart, schedule) runs it.
@@ -682,6 +688,15 @@ pub async fn handle(deps: &Deps, ctx: &Ctx, body: &[u8]) -> Result<Reply, ApiErr
             steps,
             ASYNC_VEHICLE_STEPS,
         )?;
+    }
+    if let Some(variants) = variants {
+        let threads = crate::sweep::default_threads();
+        let table = crate::sweep::run_all(&variants, threads, &|_, _| {});
+        let result = crate::sweep::summarise(table);
+        return Ok(Reply {
+            status: 200,
+            body: serde_json::json!({"status": "succeeded", "sweep": result}),
+        });
     }
     let (mut resp, arts) = compute_checked(&req, &input, assumptions)?;
     if req.mode == Some(ModeName::Async) && ctx.door != Door::Cli {
@@ -723,7 +738,8 @@ pub async fn handle(deps: &Deps, ctx: &Ctx, body: &[u8]) -> Result<Reply, ApiErr
 }
 
 /// The stored-run computation ([`runs::Compute`]): the request JSON in; the response (without
-/// `run_id` and `artifacts`) as the summary, and the four artifacts. The simulation runs on tokio's
+/// `run_id` and `artifacts`) as the summary, and the four artifacts (for a sweep: the table and
+/// `sweep.csv`, see [`crate::sweep::run_output`]). The simulation runs on tokio's
 /// blocking pool, so a worker's runtime stays responsive (lease renewals) meanwhile.
 pub fn run_compute(v: serde_json::Value) -> BoxFuture<'static, Result<RunOutput, ApiError>> {
     Box::pin(async move {
@@ -737,6 +753,9 @@ pub fn run_compute(v: serde_json::Value) -> BoxFuture<'static, Result<RunOutput,
 pub fn run_output(v: serde_json::Value) -> Result<RunOutput, ApiError> {
     let req: DepotSimulationRequest =
         serde_json::from_value(v).map_err(|e| ApiError::invalid("", e.to_string()))?;
+    if let Some(spec) = &req.sweep {
+        return crate::sweep::run_output(&req, spec);
+    }
     let (resp, arts) = compute(&req)?;
     let mut summary = serde_json::to_value(&resp).map_err(ApiError::internal)?;
     if let Some(o) = summary.as_object_mut() {
@@ -761,7 +780,9 @@ pub fn run_output(v: serde_json::Value) -> Result<RunOutput, ApiError> {
 /// `buses` 300 kWh buses (150 kW to 80 %, 50 kW at 100 %), one 150 kW charger each, a grid limit of
 /// 60 kW per bus, every bus wanted full at departure; on day d bus i arrives at 19:00 + 15 min·(i mod 16)
 /// having used 40 % + 5 %·(i mod 9) of its capacity and leaves the next day at 04:30 + 10 min·(i mod 12).
-/// The horizon runs from 2026-01-05T12:00 for `days` days. For benchmarks and load tests.
+/// The horizon runs from 2026-01-05T12:00 for `days` days. Tariff: the reference's TOU price (0.10 per kWh
+/// 22:00–06:00, else 0.30) plus the illustrative flat demand charge of tariff_example.json (15 per kW and
+/// month), so that grid-limit variants of a sweep differ in cost. For benchmarks, sweeps and load tests.
 pub fn scaled_depot_request(buses: usize, days: usize, step_s: u32) -> serde_json::Value {
     use serde_json::json;
     let t = |day: usize, min: usize| {
@@ -794,6 +815,23 @@ pub fn scaled_depot_request(buses: usize, days: usize, step_s: u32) -> serde_jso
     let chargers: Vec<serde_json::Value> = (0..buses)
         .map(|i| json!({"id": format!("c{i:03}"), "max_power_kw": 150}))
         .collect();
+    let day: Vec<u8> = (0..24).map(|h| u8::from(!(6..22).contains(&h))).collect();
+    let months = vec![day; 12];
+    let tariff = json!({
+        "currency": "EUR",
+        "energy": {
+            "periods": [
+                {"id": 0, "label": "day", "tiers": [{"rate_per_kwh": 0.30}]},
+                {"id": 1, "label": "night", "tiers": [{"rate_per_kwh": 0.10}]},
+            ],
+            "weekday_schedule": months,
+            "weekend_schedule": months,
+        },
+        "demand": {
+            "window_minutes": 15,
+            "flat": {"periods": [{"id": 0, "rate_per_kw": 15.0}], "month_period": vec![0; 12]},
+        },
+    });
     json!({
         "start": t(0, 12 * 60),
         "end": t(days, 12 * 60),
@@ -801,6 +839,7 @@ pub fn scaled_depot_request(buses: usize, days: usize, step_s: u32) -> serde_jso
         "strategy": "uncontrolled",
         "depot": {"id": "scaled", "grid_limit_kw": 60.0 * buses as f64, "chargers": chargers},
         "fleet": fleet,
+        "tariff": tariff,
     })
 }
 

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod range_remaining;
 pub mod runs;
 pub mod strict;
+pub mod sweep;
 pub mod time_to_charge;
 pub mod trip_planning;
 pub mod validate;

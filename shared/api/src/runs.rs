@@ -32,6 +32,8 @@ pub const LEASE_MS: i64 = 2 * 60 * 1000;
 pub const URL_TTL: Duration = Duration::from_secs(3600);
 /// The run kind of depot simulations.
 pub const KIND_DEPOT: &str = "depot_simulation";
+/// The run kind of depot sizing sweeps (one run computing every variant).
+pub const KIND_SWEEP: &str = "depot_sweep";
 
 /// One artifact a run produced.
 #[derive(Debug, Clone, PartialEq)]

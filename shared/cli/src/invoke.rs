@@ -29,6 +29,11 @@ pub fn run(capability: &str, input: &str, data_dir: PathBuf) -> anyhow::Result<u
         }
         None => raw,
     };
+    if cap == Capability::DepotSimulation {
+        if let Some(code) = run_sweep(&body) {
+            return Ok(code);
+        }
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -51,6 +56,50 @@ pub fn run(capability: &str, input: &str, data_dir: PathBuf) -> anyhow::Result<u
             }
         }
     })
+}
+
+/// A depot request with a `sweep`: run its variants on every core with a progress bar on stderr, print
+/// the table. `None` when the body is not a sweep (the shared handler then runs it).
+fn run_sweep(body: &[u8]) -> Option<u8> {
+    let req: twin_api::depot_simulation::DepotSimulationRequest =
+        twin_api::validate::parse(body).ok()?;
+    let spec = req.sweep.clone()?;
+    let result = twin_api::sweep::run(
+        &req,
+        &spec,
+        twin_api::sweep::default_threads(),
+        &progress_bar,
+    );
+    eprintln!();
+    Some(match result {
+        Ok(r) => {
+            print_line(&serde_json::json!({"status": "succeeded", "sweep": r}).to_string());
+            0
+        }
+        Err(e) => {
+            print_line(&e.to_json().to_string());
+            if e.status < 500 {
+                2
+            } else {
+                1
+            }
+        }
+    })
+}
+
+/// `sweep [#########...........]  45/200 variants` on stderr, redrawn in place.
+pub fn progress_bar(done: usize, total: usize) {
+    use std::io::Write;
+    const WIDTH: usize = 30;
+    let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
+    let mut err = std::io::stderr().lock();
+    let _ = write!(
+        err,
+        "\rsweep [{}{}] {done:>4}/{total} variants",
+        "#".repeat(filled),
+        ".".repeat(WIDTH - filled)
+    );
+    let _ = err.flush();
 }
 
 fn read_input(input: &str) -> anyhow::Result<Vec<u8>> {
