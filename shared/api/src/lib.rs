@@ -111,11 +111,26 @@ pub struct Deps {
     pub dispatch: Option<Arc<dyn runs::Dispatch>>,
 }
 
+/// The estimators every door serves: the models bundled in the binary, then the model cards (and
+/// their ONNX files) in the folder `TWIN_MODELS_DIR` names, if set, replacing bundled models of the
+/// same name. A folder that cannot be read is recorded as a failure, never fatal: physics answers.
+pub fn estimators_from_env() -> Registry {
+    let mut reg = Registry::bundled();
+    if let Some(dir) = std::env::var_os("TWIN_MODELS_DIR") {
+        let dir = PathBuf::from(dir);
+        match Registry::from_dir(&dir) {
+            Ok(more) => reg.merge(more),
+            Err(e) => reg.record("TWIN_MODELS_DIR", Err(e)),
+        }
+    }
+    reg
+}
+
 impl Default for Deps {
     fn default() -> Self {
         Self {
             data_dir: None,
-            estimators: Arc::new(Registry::bundled()),
+            estimators: Arc::new(estimators_from_env()),
             stores: None,
             dispatch: None,
         }

@@ -45,12 +45,13 @@ pub fn run(cmd: Cmd) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// Load the registry: bundled models, or every card in `models_dir`.
+/// Load the registry: every card in `models_dir`, or what the server serves (bundled models and
+/// `TWIN_MODELS_DIR`).
 pub fn registry(models_dir: Option<&Path>) -> anyhow::Result<Registry> {
     let reg = match models_dir {
         Some(dir) => Registry::from_dir(dir)
             .with_context(|| format!("loading models from {}", dir.display()))?,
-        None => Registry::bundled(),
+        None => twin_api::estimators_from_env(),
     };
     for (name, reason) in reg.failures() {
         eprintln!("warning: model {name} not loaded: {reason}");

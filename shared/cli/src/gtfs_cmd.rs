@@ -5,7 +5,6 @@ use anyhow::Context as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 use twin_estimators::trip::SegmentTripEnergy;
-use twin_estimators::Registry;
 use twin_gtfs::command::{ImportCommand, PlanCommand};
 
 /// `twin import gtfs <feed.zip> [--date YYYY-MM-DD]`: the day's blocks of trips as JSON.
@@ -136,7 +135,7 @@ pub fn plan(args: PlanArgs) -> anyhow::Result<u8> {
     let energy = if args.estimator == "physics" {
         SegmentTripEnergy::physics_only(physics)
     } else {
-        SegmentTripEnergy::new(&Registry::bundled(), physics)
+        SegmentTripEnergy::new(&twin_api::estimators_from_env(), physics)
     };
     let report = cmd.run_with(&energy)?;
     let elapsed = t0.elapsed();

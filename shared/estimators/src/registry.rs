@@ -163,6 +163,18 @@ impl Registry {
         }
     }
 
+    /// Adds every model (and failure) of `other`, replacing those of the same name: a deployment's
+    /// own models over the bundled ones.
+    pub fn merge(&mut self, other: Registry) {
+        for (name, m) in other.models {
+            self.record(&name, Ok(m));
+        }
+        for (name, reason) in other.failed {
+            self.models.remove(&name);
+            self.failed.insert(name, reason);
+        }
+    }
+
     /// The model of that name, or why it is not available.
     pub fn get(&self, name: &str) -> Result<&OnnxModel, EstimatorError> {
         if let Some(m) = self.models.get(name) {

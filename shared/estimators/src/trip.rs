@@ -10,6 +10,10 @@
 //!                 └─ not a 12 m bus / outside the card's ranges / failed ─► RoadLoadEnergy (+ reason)
 //! ```
 //!
+//! With a fleet calibration (a residual model trained by `ml/calibrate.py` on the fleet's own
+//! telemetry), every trip is simulated and the model's residual added:
+//! `kWh = physics + residual(speed, T, payload, stops/km, net grade, physics kWh/km) × km`.
+//!
 //! Every trip's source is recorded, so a response can say, per trip, which estimator produced it.
 
 use std::sync::Mutex;
@@ -19,6 +23,8 @@ use twin_model::trip::{RoadLoadEnergy, Trip, TripEnergy};
 use twin_model::vehicle::Vehicle;
 use twin_model::ModelError;
 
+use crate::error::EstimatorError;
+use crate::onnx::OnnxModel;
 use crate::rate::{
     energy_rate_model, trained_for, EnergyRateEstimator, SegmentFeatures, ENERGY_RATE_MODEL,
 };
@@ -34,9 +40,21 @@ pub struct TripSource {
     pub estimator: EstimatorInfo,
 }
 
-/// [`TripEnergy`] from the `energy_rate` model for segment-level trips, physics otherwise.
+/// The input order a fleet calibration model's card must have (output: residual kWh/km).
+pub const CALIBRATION_INPUTS: [&str; 6] = [
+    "avg_speed_kph",
+    "ambient_temp_c",
+    "payload_kg",
+    "stops_per_km",
+    "net_grade_pct",
+    "physics_kwh_per_km",
+];
+
+/// [`TripEnergy`] from the `energy_rate` model for segment-level trips, physics otherwise; or
+/// physics plus a fleet calibration's residual for every trip.
 pub struct SegmentTripEnergy {
     model: Result<Box<dyn EnergyRateEstimator>, String>,
+    calibration: Option<Result<OnnxModel, String>>,
     physics: RoadLoadEnergy,
     sources: Mutex<Vec<TripSource>>,
 }
@@ -46,18 +64,84 @@ impl SegmentTripEnergy {
     pub fn new(registry: &Registry, physics: RoadLoadEnergy) -> Self {
         Self {
             model: energy_rate_model(registry, twin_model::vehicle::VehicleClass::CityBus12m),
+            calibration: None,
             physics,
             sources: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Physics plus the residual of the fleet calibration model `name` from `registry`, for every
+    /// trip. An unknown name is the caller's error; a model that failed to load, or whose card is
+    /// not a calibration's, gives physics alone with the reason in each trip's estimator.
+    pub fn calibrated(
+        registry: &Registry,
+        name: &str,
+        physics: RoadLoadEnergy,
+    ) -> Result<Self, EstimatorError> {
+        let model = match registry.get(name) {
+            Err(e @ EstimatorError::Unknown(_)) => return Err(e),
+            Err(e) => Err(error_chain(&e)),
+            Ok(m) => {
+                let card = m.card();
+                let names: Vec<&str> = card.inputs.iter().map(|i| i.name.as_str()).collect();
+                if names == CALIBRATION_INPUTS && card.output.unit == "kWh/km" {
+                    Ok(m.clone())
+                } else {
+                    Err(format!(
+                        "{name} is not a fleet calibration model: inputs {names:?} -> {}, expected \
+                         {CALIBRATION_INPUTS:?} -> kWh/km",
+                        card.output.unit
+                    ))
+                }
+            }
+        };
+        Ok(Self {
+            model: Err(String::new()),
+            calibration: Some(model),
+            physics,
+            sources: Mutex::new(Vec::new()),
+        })
     }
 
     /// Physics for every trip (the caller asked for it, or no model is wanted).
     pub fn physics_only(physics: RoadLoadEnergy) -> Self {
         Self {
             model: Err(String::new()),
+            calibration: None,
             physics,
             sources: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Physics plus the calibration's residual × km, or why the residual could not be had.
+    fn calibrate(
+        &self,
+        model: &OnnxModel,
+        vehicle: &Vehicle,
+        trip: &Trip,
+        ambient_c: f64,
+        physics_kwh: f64,
+    ) -> Result<f64, String> {
+        if trip.distance_km <= 0.0 || trip.duration_s() <= 0.0 {
+            return Err("a trip without distance or duration has no rate to calibrate".into());
+        }
+        let rise_m = trip.elevation_gain_m - trip.elevation_loss_m;
+        let row = vec![
+            trip.average_speed_kph(),
+            ambient_c,
+            trip.payload_kg.unwrap_or(vehicle.payload_kg),
+            trip.stops_per_km
+                .unwrap_or_else(|| default_stops_per_km(vehicle.class)),
+            rise_m / (trip.distance_km * 1000.0) * 100.0,
+            physics_kwh / trip.distance_km,
+        ];
+        let residual = model
+            .run(&[row])
+            .map_err(|e| error_chain(&e))?
+            .first()
+            .copied()
+            .ok_or_else(|| "the model returned no output".to_string())?;
+        Ok(physics_kwh + residual * trip.distance_km)
     }
 
     /// The segment a trip is, when only segment-level data exists: `None` when the trip carries a
@@ -133,6 +217,20 @@ impl TripEnergy for SegmentTripEnergy {
         trip: &Trip,
         ambient_c: f64,
     ) -> Result<f64, ModelError> {
+        if let Some(cal) = &self.calibration {
+            let physics = self.physics.trip_energy_kwh(vehicle, trip, ambient_c)?;
+            let (kwh, estimator) = match cal.as_ref().map_err(Clone::clone).and_then(|m| {
+                Ok((
+                    self.calibrate(m, vehicle, trip, ambient_c, physics)?,
+                    m.info(),
+                ))
+            }) {
+                Ok(done) => done,
+                Err(reason) => (physics, EstimatorInfo::physics_fallback(reason)),
+            };
+            self.record(trip, estimator);
+            return Ok(kwh);
+        }
         let seg = Self::segment_features(vehicle, trip, ambient_c);
         let reason = match (&self.model, trained_for(vehicle.class), seg) {
             (Ok(_), Err(r), _) => Some(r),
