@@ -58,10 +58,8 @@ pub struct DepotConfig {
     pub role: Role,
     /// `TWIN_BUCKET` + `TWIN_TABLE`, else the local data folder.
     pub store: twin_store::StoreConfig,
-    /// `TWIN_WORKER_FUNCTION`: the function accepted runs are invoked on asynchronously.
+    /// `TWIN_WORKER_FUNCTION`: the function accepted runs (and sweeps) are invoked on asynchronously.
     pub worker_function: Option<String>,
-    /// `TWIN_SWEEP_STATE_MACHINE`: the state machine sweeps are started on.
-    pub sweep_state_machine: Option<String>,
 }
 
 impl DepotConfig {
@@ -75,21 +73,18 @@ impl DepotConfig {
             },
             store: twin_store::StoreConfig::from_env()?,
             worker_function: var("TWIN_WORKER_FUNCTION"),
-            sweep_state_machine: var("TWIN_SWEEP_STATE_MACHINE"),
         })
     }
 
-    /// Builds the dependencies once (cold start): one SDK configuration, the S3 and DynamoDB clients
-    /// of the stores, and the Lambda and Step Functions clients the API needs to start work.
+    /// Builds the dependencies once (cold start): the S3 and DynamoDB clients of the stores, and the
+    /// Lambda client the API needs to start work.
     pub async fn connect(&self) -> Result<Deps, Error> {
         let mut deps = Deps::from_config(&self.store).await?;
         if self.role == Role::Api && self.worker_function.is_some() {
             let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
             deps = deps.with_dispatch(std::sync::Arc::new(LambdaDispatch {
                 lambda: aws_sdk_lambda::Client::new(&sdk),
-                sfn: aws_sdk_sfn::Client::new(&sdk),
                 worker_function: self.worker_function.clone().unwrap_or_default(),
-                sweep_state_machine: self.sweep_state_machine.clone(),
             }));
         }
         Ok(deps)
@@ -97,13 +92,12 @@ impl DepotConfig {
 }
 
 /// Starts accepted runs in AWS: an asynchronous (`Event`) invocation of the worker function with
-/// `{"run_id": ...}`; Lambda queues it and retries a failed one twice.
+/// `{"run_id": ...}`; Lambda queues it and retries a failed one twice. A sweep is one such run (its
+/// variants on the worker's cores).
 #[derive(Debug)]
 pub struct LambdaDispatch {
     lambda: aws_sdk_lambda::Client,
-    sfn: aws_sdk_sfn::Client,
     worker_function: String,
-    sweep_state_machine: Option<String>,
 }
 
 impl crate::runs::Dispatch for LambdaDispatch {
@@ -119,39 +113,6 @@ impl crate::runs::Dispatch for LambdaDispatch {
                 .await
                 .map_err(|e| {
                     crate::ApiError::unavailable(aws_sdk_lambda::error::DisplayErrorContext(e))
-                })?;
-            Ok(())
-        })
-    }
-
-    fn dispatch_sweep(
-        &self,
-        sweep_id: String,
-        run_ids: Vec<String>,
-    ) -> crate::runs::BoxFuture<'_, Result<(), crate::ApiError>> {
-        Box::pin(async move {
-            let Some(arn) = &self.sweep_state_machine else {
-                // No state machine: one asynchronous worker invocation per variant.
-                for id in run_ids {
-                    self.dispatch(id).await?;
-                }
-                return Ok(());
-            };
-            let variants: Vec<serde_json::Value> = run_ids
-                .iter()
-                .map(|id| serde_json::json!({ "run_id": id }))
-                .collect();
-            self.sfn
-                .start_execution()
-                .state_machine_arn(arn)
-                .name(&sweep_id)
-                .input(
-                    serde_json::json!({ "sweep_id": sweep_id, "variants": variants }).to_string(),
-                )
-                .send()
-                .await
-                .map_err(|e| {
-                    crate::ApiError::unavailable(aws_sdk_sfn::error::DisplayErrorContext(e))
                 })?;
             Ok(())
         })

@@ -340,21 +340,6 @@ impl Worker {
 pub trait Dispatch: Send + Sync + std::fmt::Debug {
     /// Starts the accepted run `run_id`.
     fn dispatch(&self, run_id: String) -> BoxFuture<'_, Result<(), ApiError>>;
-
-    /// Starts the variant runs of a sweep (default: each one as [`Dispatch::dispatch`]).
-    fn dispatch_sweep(
-        &self,
-        sweep_id: String,
-        run_ids: Vec<String>,
-    ) -> BoxFuture<'_, Result<(), ApiError>> {
-        let _ = sweep_id;
-        Box::pin(async move {
-            for id in run_ids {
-                self.dispatch(id).await?;
-            }
-            Ok(())
-        })
-    }
 }
 
 /// The local door's background worker (`twin serve`): runs dispatched runs one at a time on the

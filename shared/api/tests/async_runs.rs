@@ -338,6 +338,144 @@ async fn the_background_worker_runs_accepted_runs(fx: Fixture) {
     assert!(last["summary"]["peak_kw"].as_f64().unwrap() > 0.0);
 }
 
+/// GIVEN a sweep (2 grid limits × 2 charger counts) posted through HTTP with a store THEN it is one stored
+/// run (202); WHEN a worker runs it THEN the record holds the table of 4 variants, `sweep.csv` is in the
+/// bucket, and the table equals the one the CLI door computes at once.
+async fn a_sweep_is_one_stored_run_with_its_table(fx: Fixture) {
+    let mut v: Value = serde_json::from_slice(&request("sync")).unwrap();
+    v["sweep"] = json!({"grid_limit_kw": [150, 300], "chargers": [1, 2]});
+    let body = serde_json::to_vec(&v).unwrap();
+    let (s, acc) = post(&deps(&fx.a), None, &body).await;
+    assert_eq!(s, 202, "{acc}");
+    let id = acc["run_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        fx.b.runs.get(&id).await.unwrap().unwrap().kind,
+        "depot_sweep"
+    );
+    let Executed::Finished(rec) = worker(&fx.b, "w").execute(&id).await.unwrap() else {
+        panic!("should run")
+    };
+    assert_eq!(rec.status, RunStatus::Succeeded);
+    let stored =
+        fx.a.artifacts
+            .get(&rec.artifacts["sweep_csv"])
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(String::from_utf8(stored).unwrap().lines().count(), 1 + 4);
+    let (_, done) = get(&deps(&fx.a), &id).await;
+    assert_eq!(done["sweep"]["variants"], 4);
+    let cli = route(
+        &Deps::default(),
+        Door::Cli,
+        "POST",
+        "/v1/depot-simulations",
+        Vec::new(),
+        &body,
+    )
+    .await;
+    assert_eq!(cli.status, 200);
+    let cli: Value = serde_json::from_str(&cli.body).unwrap();
+    assert_eq!(done["sweep"], cli["sweep"]);
+}
+
+/// GIVEN a plan stored under plans/ (the basic request, starting 2026-12-04T12:00 on a clock without offset)
+/// and a broken one WHEN the schedule fires on 2026-12-10 at 18:00 UTC THEN the plan runs for the next day
+/// (start 2026-12-11T12:00, every event moved by the same 7 days) and succeeds, the broken plan is
+/// reported without stopping it, and a second firing on the same day creates no second run.
+async fn the_nightly_replan_runs_each_plan_for_the_next_day(fx: Fixture) {
+    let plan: Value = serde_json::from_slice(&request("sync")).unwrap();
+    fx.a.artifacts
+        .put(
+            "plans/north.json",
+            serde_json::to_vec(&plan).unwrap(),
+            "application/json",
+        )
+        .await
+        .unwrap();
+    fx.a.artifacts
+        .put("plans/broken.json", b"{}".to_vec(), "application/json")
+        .await
+        .unwrap();
+    let now = 1_796_925_600_000; // 2026-12-10T18:00:00Z
+    let w = worker(&fx.b, "nightly");
+    let out = twin_api::nightly::replan_all(&w, now).await.unwrap();
+    assert_eq!(out.len(), 2, "{out:?}");
+    let broken = out
+        .iter()
+        .find(|e| e["plan"] == "plans/broken.json")
+        .unwrap();
+    assert!(broken["error"]["message"].is_string(), "{broken}");
+    let north = out
+        .iter()
+        .find(|e| e["plan"] == "plans/north.json")
+        .unwrap();
+    assert_eq!(north["status"], "succeeded", "{north}");
+    let id = north["run_id"].as_str().unwrap();
+    let rec = fx.a.runs.get(id).await.unwrap().unwrap();
+    assert_eq!(rec.depot_id, "north");
+    let req: Value = serde_json::from_slice(
+        &fx.a
+            .artifacts
+            .get(rec.request_key.as_deref().unwrap())
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(req["start"], "2026-12-11T12:00:00");
+    assert_eq!(req["end"], "2026-12-12T12:00:00");
+    assert_eq!(
+        plan["fleet"][0]["events"][0]["arrive"],
+        "2026-12-04T18:40:00"
+    );
+    assert_eq!(
+        req["fleet"][0]["events"][0]["arrive"],
+        "2026-12-11T18:40:00"
+    );
+    let again = twin_api::nightly::replan_all(&w, now + 60_000)
+        .await
+        .unwrap();
+    let north2 = again
+        .iter()
+        .find(|e| e["plan"] == "plans/north.json")
+        .unwrap();
+    assert_eq!(north2["run_id"], north["run_id"]);
+    assert_eq!(
+        fx.a.runs
+            .list_by_depot("north", 0, i64::MAX, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// The Lambda worker's events: `{"run_id"}` runs that run; `{"action": "resume"}` finds nothing left;
+/// anything else is an error (so Lambda retries and alarms see it).
+#[cfg(feature = "lambda")]
+async fn the_lambda_worker_runs_run_ids_and_refuses_unknown_events(fx: Fixture) {
+    let (_, acc) = post(&deps(&fx.a), None, &request("async")).await;
+    let id = acc["run_id"].as_str().unwrap();
+    let w = worker(&fx.b, "lambda-worker");
+    let out = twin_api::lambda::worker_event(&w, json!({"run_id": id}))
+        .await
+        .unwrap();
+    assert_eq!(out["status"], "succeeded");
+    let out = twin_api::lambda::worker_event(&w, json!({"action": "resume"}))
+        .await
+        .unwrap();
+    assert_eq!(out["resumed"], 0);
+    assert!(twin_api::lambda::worker_event(&w, json!({"what": 1}))
+        .await
+        .is_err());
+    assert!(
+        twin_api::lambda::worker_event(&w, json!({"run_id": "../x"}))
+            .await
+            .is_err()
+    );
+}
+
 // ---- on both backends ------------------------------------------------------------------------------
 
 macro_rules! on_both {
@@ -363,9 +501,17 @@ macro_rules! on_both {
 }
 
 on_both!(
+    a_sweep_is_one_stored_run_with_its_table,
+    the_nightly_replan_runs_each_plan_for_the_next_day,
     async_run_goes_202_to_succeeded,
     a_retried_post_creates_no_second_run,
     two_racing_workers_one_wins,
     a_crashed_run_is_retried_to_success,
     the_background_worker_runs_accepted_runs,
 );
+
+#[cfg(feature = "lambda")]
+mod lambda_worker {
+    use super::*;
+    on_both!(the_lambda_worker_runs_run_ids_and_refuses_unknown_events);
+}
