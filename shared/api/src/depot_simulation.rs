@@ -351,6 +351,11 @@ pub fn to_input(req: &DepotSimulationRequest) -> Result<(DepotInput, Vec<String>
             "must be a whole number of seconds",
         ));
     }
+    let horizon_s = end_s.saturating_sub(start.wall_s) as f64;
+    if horizon_s > 0.0 {
+        // A horizon over 400 days is refused (413); end before start is the model's 400.
+        validate::step_count("end", horizon_s, "step_s", step)?;
+    }
     let mut assumptions = Vec::new();
     if req.step_s.is_none() {
         assumptions.push("step_s = 60 (default)".to_string());
@@ -372,24 +377,23 @@ pub fn to_input(req: &DepotSimulationRequest) -> Result<(DepotInput, Vec<String>
             "must be a finite number ≥ 0",
         ));
     }
-    if d.chargers.len() > 10_000 {
-        return Err(ApiError::too_large(
-            Some("depot.chargers"),
-            "at most 10,000 chargers",
-        ));
+    validate::max_len("depot.chargers", d.chargers.len(), validate::MAX_CHARGERS)?;
+    validate::max_len("fleet", req.fleet.len(), validate::MAX_FLEET)?;
+    // Ids name CSV columns, SVG labels and OCPP profiles: the safe set, like run ids.
+    for (i, c) in d.chargers.iter().enumerate() {
+        validate::id(&format!("depot.chargers[{i}].id"), &c.id)?;
     }
-    if req.fleet.len() > 10_000 {
-        return Err(ApiError::too_large(
-            Some("fleet"),
-            "at most 10,000 vehicles",
-        ));
+    for (i, v) in req.fleet.iter().enumerate() {
+        validate::id(&format!("fleet[{i}].id"), &v.id)?;
+        validate::max_len(
+            &format!("fleet[{i}].events"),
+            v.events.len(),
+            validate::MAX_EVENTS_PER_VEHICLE,
+        )?;
     }
     let mut chargers = Vec::with_capacity(d.chargers.len());
     for (i, c) in d.chargers.iter().enumerate() {
         let f = |n: &str| format!("depot.chargers[{i}].{n}");
-        if c.id.is_empty() {
-            return Err(ApiError::invalid(f("id"), "must not be empty"));
-        }
         if !c.max_power_kw.is_finite() || c.max_power_kw <= 0.0 {
             return Err(ApiError::invalid(
                 f("max_power_kw"),
@@ -652,6 +656,8 @@ pub async fn handle(deps: &Deps, ctx: &Ctx, body: &[u8]) -> Result<Reply, ApiErr
     let req: DepotSimulationRequest = validate::parse(body)?;
     // Checked now, whichever way it runs: a bad request is a 400 here, never a failed stored run.
     let (input, assumptions) = to_input(&req)?;
+    // One run (each sweep variant) is bounded over HTTP whether it runs now or later.
+    validate::run_vehicle_steps(ctx.door, "fleet", vehicle_steps(&input))?;
     let variants = match &req.sweep {
         Some(spec) => Some(crate::sweep::expand(&req, spec)?),
         None => None,
@@ -847,6 +853,8 @@ pub fn scaled_depot_request(buses: usize, days: usize, step_s: u32) -> serde_jso
 mod tests {
     use super::*;
 
+    use serde_json::json;
+
     const BASIC: &str = include_str!("../../../events/depot_simulation/basic.json");
 
     fn body_of(event: &str) -> Vec<u8> {
@@ -867,6 +875,83 @@ mod tests {
             json.as_bytes(),
         ))
         .map(|r| r.body)
+    }
+
+    fn over_http(json: &serde_json::Value) -> Result<Reply, ApiError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(handle(
+            &Deps::default(),
+            &Ctx::new(crate::Door::Lambda),
+            json.to_string().as_bytes(),
+        ))
+    }
+
+    #[test]
+    fn work_past_the_lambda_timeout_is_refused_over_http_pointing_at_async() {
+        // basic.json's 3 buses over 30 days at 2 s steps: 3 × 1.296 M = 3.9 M vehicle-steps, over the
+        // 2.5 M a synchronous request may run inside the 29 s timeout and under the 20 M cap of one run.
+        // With no run store to hand it to, the answer is a 413 that says the limit and suggests async.
+        let mut v: serde_json::Value = serde_json::from_slice(&body_of(BASIC)).unwrap();
+        v["end"] = json!("2027-01-03T12:00:00");
+        v["step_s"] = json!(2);
+        let e = over_http(&v).unwrap_err();
+        assert_eq!((e.status, e.field.as_deref()), (413, Some("fleet")));
+        assert!(e.message.contains("async"), "{}", e.message);
+        assert!(
+            e.message
+                .contains(&validate::MAX_SYNC_VEHICLE_STEPS.to_string()),
+            "{}",
+            e.message
+        );
+        // 12 buses over 20 days at 1 s (12 × 1.728 M = 20.7 M vehicle-steps) is refused even
+        // asynchronously, naming the cap of one run.
+        let bus = v["fleet"][0].clone();
+        v["fleet"] = json!((0..12)
+            .map(|i| {
+                let mut b = bus.clone();
+                b["id"] = json!(format!("bus-{i}"));
+                b
+            })
+            .collect::<Vec<_>>());
+        v["end"] = json!("2026-12-24T12:00:00");
+        v["step_s"] = json!(1);
+        v["mode"] = json!("async");
+        let e = over_http(&v).unwrap_err();
+        assert_eq!(e.status, 413);
+        assert!(
+            e.message
+                .contains(&validate::MAX_RUN_VEHICLE_STEPS.to_string()),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn lists_over_their_limits_get_413_naming_the_list() {
+        let base: serde_json::Value = serde_json::from_slice(&body_of(BASIC)).unwrap();
+        let mut v = base.clone();
+        let ev = v["fleet"][0]["events"][0].clone();
+        v["fleet"][0]["events"] = json!(vec![ev; validate::MAX_EVENTS_PER_VEHICLE + 1]);
+        let e = over_http(&v).unwrap_err();
+        assert_eq!(
+            (e.status, e.field.as_deref()),
+            (413, Some("fleet[0].events"))
+        );
+        let mut v = base.clone();
+        let bus = v["fleet"][0].clone();
+        v["fleet"] = json!(vec![bus; validate::MAX_FLEET + 1]);
+        let e = over_http(&v).unwrap_err();
+        assert_eq!((e.status, e.field.as_deref()), (413, Some("fleet")));
+        let mut v = base;
+        let c = v["depot"]["chargers"][0].clone();
+        v["depot"]["chargers"] = json!(vec![c; validate::MAX_CHARGERS + 1]);
+        let e = over_http(&v).unwrap_err();
+        assert_eq!(
+            (e.status, e.field.as_deref()),
+            (413, Some("depot.chargers"))
+        );
     }
 
     #[test]

@@ -21,8 +21,8 @@ use twin_model::cycle::{DutyCycle, StandardCycle, StopAndGo, Trace};
 use twin_model::energy::range::{self as model_range, RangeInput, RangeUncertainty};
 use twin_model::energy::{Conditions, CycleResult};
 
-/// Most points an explicit trace may have (a 24 h trace at 1 Hz is 86,400).
-pub const MAX_TRACE_POINTS: usize = 200_000;
+/// Most points an explicit trace may have (a 24 h trace at 1 Hz is 86,400); see [`validate::trace_limits`].
+pub const MAX_TRACE_POINTS: usize = validate::MAX_TRACE_POINTS;
 
 /// Request body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -126,12 +126,7 @@ impl DutyCycleSpec {
                     "an explicit trace needs time_s and speed_mps",
                 ));
             };
-            if t.len() > MAX_TRACE_POINTS {
-                return Err(ApiError::too_large(
-                    Some("duty_cycle.time_s"),
-                    format!("duty_cycle.time_s: at most {MAX_TRACE_POINTS} points"),
-                ));
-            }
+            validate::trace_limits("duty_cycle", t, v, self.grade.as_deref())?;
             return Ok(DutyCycle::Explicit(Trace::new(
                 t.clone(),
                 v.clone(),
@@ -412,7 +407,8 @@ pub fn compute(req: &RangeRemainingRequest) -> Result<RangeRemainingResponse, Ap
 fn parse(body: &[u8]) -> Result<RangeRemainingRequest, ApiError> {
     match validate::parse::<RangeRemainingRequest>(body) {
         Ok(r) => Ok(r),
-        Err(mut e) if e.field.is_none() => {
+        // A body that is not an object at all has no field to find.
+        Err(mut e) if e.field.is_none() && !e.message.starts_with("request body:") => {
             let mut de = serde_json::Deserializer::from_slice(body);
             if let Err(pe) = serde_path_to_error::deserialize::<_, RangeRemainingRequest>(&mut de) {
                 let path = pe.path().to_string();
@@ -468,6 +464,18 @@ mod tests {
         assert_eq!(r.payload_kg, 0.0);
         let r = req(r#"{"vehicle": {"class": "car", "mass_kg": 1600}, "payload_kg": 300, "soc_pct": 50, "duty_cycle": {"name": "udds"}}"#).unwrap();
         assert_eq!(r.payload_kg, 300.0);
+    }
+
+    #[test]
+    fn traces_over_the_point_limit_get_413_naming_the_array() {
+        // One point more than validate::MAX_TRACE_POINTS (two days at 1 Hz).
+        let n = MAX_TRACE_POINTS + 1;
+        let t: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let v = vec![10.0; n];
+        let body = serde_json::json!({"vehicle": {"model": "yutong_e12"}, "soc_pct": 80,
+            "duty_cycle": {"time_s": t, "speed_mps": v}});
+        let (status, f) = field(&body.to_string());
+        assert_eq!((status, f.as_deref()), (413, Some("duty_cycle.time_s")));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use twin_model::weather::HourlyTemperature;
 
 /// Most trips in one request (a block is a day's work: tens of trips; this leaves room for a
 /// multi-day duty without letting one request run unbounded).
-pub const MAX_TRIPS: usize = 2_000;
+pub const MAX_TRIPS: usize = validate::MAX_TRIPS;
 /// Most hourly temperatures (a year and a bit).
 pub const MAX_WEATHER_HOURS: usize = 9_000;
 
@@ -318,10 +318,18 @@ fn duty_cycle(i: usize, d: &TripDutyCycle) -> Result<DutyCycle, ApiError> {
             time_s,
             speed_mps,
             grade,
-        } => DutyCycle::Explicit(
-            Trace::new(time_s.clone(), speed_mps.clone(), grade.clone())
-                .map_err(|e| prefix(i, e))?,
-        ),
+        } => {
+            validate::trace_limits(
+                &format!("trips[{i}].duty_cycle"),
+                time_s,
+                speed_mps,
+                grade.as_deref(),
+            )?;
+            DutyCycle::Explicit(
+                Trace::new(time_s.clone(), speed_mps.clone(), grade.clone())
+                    .map_err(|e| prefix(i, e))?,
+            )
+        }
         TripDutyCycle::StopAndGo {
             average_speed_kph,
             stops_per_km,
@@ -353,19 +361,15 @@ pub fn compute(
     if req.trips.is_empty() {
         return Err(ApiError::invalid("trips", "needs at least one trip"));
     }
-    if req.trips.len() > MAX_TRIPS {
-        return Err(ApiError::too_large(
-            Some("trips"),
-            format!("at most {MAX_TRIPS} trips per request"),
-        ));
-    }
+    validate::max_len("trips", req.trips.len(), MAX_TRIPS)?;
     let elevation_m = opt_range("elevation_m", req.elevation_m, -500.0, 6000.0)?;
     let mut clock = None;
     let mut trips = Vec::with_capacity(req.trips.len());
     for (i, t) in req.trips.iter().enumerate() {
         let f = |n: &str| format!("trips[{i}].{n}");
-        if t.id.is_empty() || t.id.len() > 256 {
-            return Err(ApiError::invalid(f("id"), "must be 1–256 characters"));
+        validate::label(&f("id"), &t.id, 256)?;
+        if let Some(loc) = &t.end_location {
+            validate::label(&f("end_location"), loc, 256)?;
         }
         let depart_s = seconds(&f("depart"), &t.depart, &mut clock)?;
         let arrive_s = seconds(&f("arrive"), &t.arrive, &mut clock)?;
@@ -431,11 +435,12 @@ pub fn compute(
         None => DEFAULT_PLUG_OVERHEAD_MIN,
     };
     opts.battery_temp_c = opt_range("battery_temp_c", req.battery_temp_c, -40.0, 60.0)?;
+    if let Some(c) = &req.chargers {
+        validate::max_len("chargers", c.len(), validate::MAX_CHARGERS)?;
+    }
     for (k, c) in req.chargers.iter().flatten().enumerate() {
         let f = |n: &str| format!("chargers[{k}].{n}");
-        if c.location.is_empty() {
-            return Err(ApiError::invalid(f("location"), "must not be empty"));
-        }
+        validate::label(&f("location"), &c.location, 256)?;
         let kind = c.kind.unwrap_or(ChargerKind::Dc);
         opts.chargers.push(LayoverCharger {
             location: c.location.clone(),
@@ -571,6 +576,17 @@ mod tests {
         let mut v: serde_json::Value = serde_json::from_str(json).unwrap();
         edit(&mut v);
         req(&v.to_string()).unwrap()
+    }
+
+    #[test]
+    fn more_trips_than_the_limit_get_413_naming_trips() {
+        // 2,001 copies of the first trip: refused on the count, before any time-order check.
+        let mut v: serde_json::Value = serde_json::from_str(&body_of(BASIC)).unwrap();
+        let trip = v["trips"][0].clone();
+        v["trips"] = serde_json::Value::Array(vec![trip; MAX_TRIPS + 1]);
+        let e = req(&v.to_string()).unwrap_err();
+        assert_eq!((e.status, e.field.as_deref()), (413, Some("trips")));
+        assert!(e.message.contains(&MAX_TRIPS.to_string()), "{}", e.message);
     }
 
     #[test]

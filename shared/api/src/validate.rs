@@ -67,6 +67,15 @@ fn strip_position(s: &str) -> String {
     }
 }
 
+/// A number as a person reads it: `1e300`, not three hundred digits.
+fn num(v: f64) -> String {
+    if v != 0.0 && !(1e-6..1e9).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// A finite number within `[lo, hi]`.
 pub fn range(field: &str, v: f64, lo: f64, hi: f64) -> Result<f64, ApiError> {
     if !v.is_finite() {
@@ -75,7 +84,7 @@ pub fn range(field: &str, v: f64, lo: f64, hi: f64) -> Result<f64, ApiError> {
     if v < lo || v > hi {
         return Err(ApiError::invalid(
             field,
-            format!("must be between {lo} and {hi}, got {v}"),
+            format!("must be between {lo} and {hi}, got {}", num(v)),
         ));
     }
     Ok(v)
@@ -89,7 +98,7 @@ pub fn positive(field: &str, v: f64, hi: f64) -> Result<f64, ApiError> {
     if v <= 0.0 || v > hi {
         return Err(ApiError::invalid(
             field,
-            format!("must be > 0 and at most {hi}, got {v}"),
+            format!("must be > 0 and at most {hi}, got {}", num(v)),
         ));
     }
     Ok(v)
@@ -124,16 +133,20 @@ pub fn id(field: &str, v: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Most points in one speed trace (`duty_cycle.time_s`, `speed_mps`, `grade`): a day at 1 Hz, with room.
-pub const MAX_TRACE_POINTS: usize = 100_000;
+/// Most points in one speed trace (`duty_cycle.time_s`, `speed_mps`, `grade`): two days at 1 Hz; three
+/// such arrays still fit in the 6 MB body.
+pub const MAX_TRACE_POINTS: usize = 200_000;
+/// Highest speed in a trace (m/s): 360 km/h, well above any road vehicle.
+pub const MAX_SPEED_MPS: f64 = 100.0;
 /// Most vehicles in one depot fleet.
-pub const MAX_FLEET: usize = 5_000;
-/// Most trips in one request.
-pub const MAX_TRIPS: usize = 10_000;
+pub const MAX_FLEET: usize = 10_000;
+/// Most trips in one request (a block is a day's work: tens of trips; this leaves room for a
+/// multi-day duty without letting one request run unbounded).
+pub const MAX_TRIPS: usize = 2_000;
 /// Most arrive/depart events per vehicle.
 pub const MAX_EVENTS_PER_VEHICLE: usize = 5_000;
 /// Most chargers at one depot.
-pub const MAX_CHARGERS: usize = 5_000;
+pub const MAX_CHARGERS: usize = 10_000;
 /// Most hourly values in a weather series: two leap years.
 pub const MAX_HOURLY_POINTS: usize = 2 * 8_784;
 /// Longest simulated horizon (s): 400 days.
@@ -142,11 +155,91 @@ pub const MAX_HORIZON_S: f64 = 400.0 * 86_400.0;
 pub const MIN_STEP_S: f64 = 1.0;
 /// Longest simulation step (s): one day.
 pub const MAX_STEP_S: f64 = 86_400.0;
+/// Most simulated vehicle-steps one run may ask for through HTTP, even asynchronously (the engine keeps
+/// per-step series for the artifacts): 20 M is ≈ 6 × the 100-bus year at 15 min of the reference
+/// README. `twin invoke` is not limited.
+pub const MAX_RUN_VEHICLE_STEPS: u64 = 20_000_000;
 /// Most simulated vehicle-steps (fleet × horizon / step) one synchronous HTTP request may ask for.
 /// Sized to finish well inside the 29 s Lambda/API Gateway timeout: SpiceEV's Python engine needs
 /// ≈ 20 µs per vehicle-step on a 2-core machine (reference README), so 5 M would take ≈ 100 s there;
 /// ours is compiled, and the limit keeps even a 10 µs/vehicle-step run under 29 s with artifacts.
 pub const MAX_SYNC_VEHICLE_STEPS: u64 = 2_500_000;
+
+/// A caller's label (trip id, location): 1 to `max_chars` characters, none of them a control character
+/// (no newlines or escapes that would corrupt logs, CSV or SVG). Labels never become storage keys;
+/// those use [`id`].
+pub fn label(field: &str, v: &str, max_chars: usize) -> Result<(), ApiError> {
+    let n = v.chars().count();
+    if n == 0 || n > max_chars {
+        return Err(ApiError::invalid(
+            field,
+            format!("must be 1-{max_chars} characters, got {n}"),
+        ));
+    }
+    if let Some(c) = v.chars().find(|c| c.is_control()) {
+        return Err(ApiError::invalid(
+            field,
+            format!(
+                "must not contain control characters (found U+{:04X})",
+                u32::from(c)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An explicit speed trace under `prefix` (e.g. `duty_cycle`): each array at most
+/// [`MAX_TRACE_POINTS`] long (413), times within ±[`MAX_HORIZON_S`] and speeds at most
+/// [`MAX_SPEED_MPS`] (400 naming `prefix.field[i]`). NaN, negative speeds, lengths that disagree and
+/// grades are left to the model's `Trace::new`, which names them.
+pub fn trace_limits(
+    prefix: &str,
+    time_s: &[f64],
+    speed_mps: &[f64],
+    grade: Option<&[f64]>,
+) -> Result<(), ApiError> {
+    max_len(&format!("{prefix}.time_s"), time_s.len(), MAX_TRACE_POINTS)?;
+    max_len(
+        &format!("{prefix}.speed_mps"),
+        speed_mps.len(),
+        MAX_TRACE_POINTS,
+    )?;
+    if let Some(g) = grade {
+        max_len(&format!("{prefix}.grade"), g.len(), MAX_TRACE_POINTS)?;
+    }
+    if let Some(i) = time_s.iter().position(|t| t.abs() > MAX_HORIZON_S) {
+        range(
+            &format!("{prefix}.time_s[{i}]"),
+            time_s[i],
+            -MAX_HORIZON_S,
+            MAX_HORIZON_S,
+        )?;
+    }
+    if let Some(i) = speed_mps.iter().position(|v| *v > MAX_SPEED_MPS) {
+        range(
+            &format!("{prefix}.speed_mps[{i}]"),
+            speed_mps[i],
+            0.0,
+            MAX_SPEED_MPS,
+        )?;
+    }
+    Ok(())
+}
+
+/// Refuses a run over [`MAX_RUN_VEHICLE_STEPS`] vehicle-steps through HTTP, asynchronous or not (413
+/// naming `field` and the limit); `twin invoke` runs anything.
+pub fn run_vehicle_steps(door: crate::Door, field: &str, units: u64) -> Result<(), ApiError> {
+    if door == crate::Door::Cli || units <= MAX_RUN_VEHICLE_STEPS {
+        return Ok(());
+    }
+    Err(ApiError::too_large(
+        Some(field),
+        format!(
+            "vehicle-steps (fleet size × horizon / step_s): {units} is over the {MAX_RUN_VEHICLE_STEPS} one run may \
+             simulate through the API; use a longer step_s, split the horizon, or run it locally with `twin invoke`"
+        ),
+    ))
+}
 
 /// At most `max` items in the array `field`: a 413 that names the field and the limit.
 pub fn max_len(field: &str, len: usize, max: usize) -> Result<(), ApiError> {
@@ -335,6 +428,55 @@ mod tests {
     }
 
     #[test]
+    fn labels_refuse_control_characters_and_empty_or_long_strings() {
+        assert!(label("trips[0].id", "CNS2014-CNS_MUL-Weekday-00-4165878", 256).is_ok());
+        assert!(label("trips[0].id", "Linie 7 → Hbf", 256).is_ok());
+        let e = label("trips[0].id", "a\nb", 256).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("trips[0].id"));
+        assert!(e.message.contains("U+000A"), "{}", e.message);
+        assert!(label("x", "", 256).is_err());
+        // Counted in characters, not bytes: 256 × "é" (512 bytes) is fine, 257 is not.
+        assert!(label("x", &"é".repeat(256), 256).is_ok());
+        assert!(label("x", &"é".repeat(257), 256).is_err());
+    }
+
+    #[test]
+    fn traces_over_their_limits_name_the_array_or_the_point() {
+        let long = vec![0.0; MAX_TRACE_POINTS + 1];
+        let e = trace_limits("duty_cycle", &long, &[0.0, 1.0], None).unwrap_err();
+        assert_eq!(
+            (e.status, e.field.as_deref()),
+            (413, Some("duty_cycle.time_s"))
+        );
+        let e = trace_limits("duty_cycle", &[0.0, 1.0], &[0.0, 1.0], Some(&long)).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("duty_cycle.grade"));
+        // 1e200 m/s would overflow the road-load terms to infinity.
+        let e = trace_limits("dc", &[0.0, 1.0], &[0.0, 1e200], None).unwrap_err();
+        assert_eq!(
+            (e.status, e.field.as_deref()),
+            (400, Some("dc.speed_mps[1]"))
+        );
+        let e = trace_limits("dc", &[0.0, 1e300], &[0.0, 1.0], None).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("dc.time_s[1]"));
+        // A motorway trace at 36 m/s (130 km/h) for a day is fine; NaN is left to the model.
+        assert!(trace_limits("dc", &[0.0, 86_400.0], &[36.0, 36.0], None).is_ok());
+        assert!(trace_limits("dc", &[0.0, 1.0], &[f64::NAN, 1.0], None).is_ok());
+    }
+
+    #[test]
+    fn runs_over_the_vehicle_step_limit_are_refused_except_for_the_cli() {
+        use crate::Door;
+        // 1000 buses × a year at 60 s = 525.6 M vehicle-steps.
+        let steps = step_count("end", 365.0 * 86_400.0, "step_s", 60.0).unwrap();
+        let e = run_vehicle_steps(Door::Server, "fleet", 1000 * steps).unwrap_err();
+        assert_eq!((e.status, e.field.as_deref()), (413, Some("fleet")));
+        assert!(e.message.contains(&MAX_RUN_VEHICLE_STEPS.to_string()));
+        assert!(run_vehicle_steps(Door::Cli, "fleet", 1000 * steps).is_ok());
+        // The reference 100-bus year at 15 min (3.5 M) passes.
+        assert!(run_vehicle_steps(Door::Lambda, "fleet", 100 * 365 * 96).is_ok());
+    }
+
+    #[test]
     fn ids_refuse_traversal() {
         assert!(id("id", "bus_01").is_ok());
         assert!(id("id", "../etc").is_err());
@@ -364,6 +506,9 @@ mod tests {
         let e = each_range("speed_mps", &[1.0, -1.0], 0.0, 100.0).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("speed_mps[1]"));
         assert!(each_range("speed_mps", &[0.0, 100.0], 0.0, 100.0).is_ok());
+        // Huge values are quoted in scientific notation, not as hundreds of digits.
+        let e = each_range("speed_mps", &[1e200], 0.0, 100.0).unwrap_err();
+        assert!(e.message.ends_with("got 1e200"), "{}", e.message);
     }
 
     #[test]
