@@ -712,33 +712,33 @@ pub async fn handle(deps: &Deps, ctx: &Ctx, body: &[u8]) -> Result<Reply, ApiErr
         );
     }
     resp.run_id = run_id(body);
-    let mut out: Vec<String> = Vec::with_capacity(4);
-    for ((_, file, mime), text) in FILES.iter().zip(artifact_bodies(arts)) {
-        out.push(match &deps.stores {
-            Some(stores) => {
-                let key = format!("runs/{}/{file}", resp.run_id);
-                stores
-                    .artifacts
-                    .put(&key, text.into_bytes(), mime)
-                    .await
-                    .map_err(ApiError::unavailable)?;
-                stores
-                    .artifacts
-                    .presigned_url(&key, runs::URL_TTL)
-                    .await
-                    .map_err(ApiError::unavailable)?
+    let outs = artifact_outs(arts);
+    let mut urls: Vec<String> = Vec::with_capacity(outs.len());
+    match &deps.stores {
+        Some(stores) => {
+            let keys = runs::put_artifacts(stores, &resp.run_id, outs)
+                .await
+                .map_err(ApiError::unavailable)?;
+            for (name, _, _) in FILES {
+                let key = keys.get(name).ok_or_else(|| ApiError::internal(name))?;
+                let url = stores.artifacts.presigned_url(key, runs::URL_TTL).await;
+                urls.push(url.map_err(ApiError::unavailable)?);
             }
-            None => format!(
-                "data:{mime};base64,{}",
-                base64::engine::general_purpose::STANDARD.encode(text)
-            ),
-        });
+        }
+        None => {
+            for a in outs {
+                let b64 = base64::engine::general_purpose::STANDARD.encode(&a.body);
+                urls.push(format!("data:{};base64,{b64}", a.content_type));
+            }
+        }
     }
+    let [timeseries_csv, soc_csv, charts_svg, ocpp_profiles_json] =
+        <[String; 4]>::try_from(urls).map_err(|_| ApiError::internal("four artifacts"))?;
     resp.artifacts = ArtifactsOut {
-        timeseries_csv: out[0].clone(),
-        soc_csv: out[1].clone(),
-        charts_svg: out[2].clone(),
-        ocpp_profiles_json: out[3].clone(),
+        timeseries_csv,
+        soc_csv,
+        charts_svg,
+        ocpp_profiles_json,
     };
     Reply::ok(&resp)
 }
@@ -769,7 +769,15 @@ pub fn run_output(v: serde_json::Value) -> Result<RunOutput, ApiError> {
             o.remove(k);
         }
     }
-    let artifacts = FILES
+    Ok(RunOutput {
+        summary,
+        artifacts: artifact_outs(arts),
+    })
+}
+
+/// The four artifacts, named as in the response, in [`FILES`] order.
+fn artifact_outs(arts: depot::Artifacts) -> Vec<ArtifactOut> {
+    FILES
         .iter()
         .zip(artifact_bodies(arts))
         .map(|((name, file, mime), text)| ArtifactOut {
@@ -778,8 +786,7 @@ pub fn run_output(v: serde_json::Value) -> Result<RunOutput, ApiError> {
             content_type: (*mime).to_string(),
             body: text.into_bytes(),
         })
-        .collect();
-    Ok(RunOutput { summary, artifacts })
+        .collect()
 }
 
 /// The scaled depot pattern of SpiceEV's benchmark runs (../shared/reference/README.md), as a request:

@@ -76,15 +76,32 @@ impl DepotConfig {
         })
     }
 
-    /// Builds the dependencies once (cold start): the S3 and DynamoDB clients of the stores, and the
-    /// Lambda client the API needs to start work.
+    /// Builds the dependencies once (cold start): one AWS SDK configuration, and from it the S3 and
+    /// DynamoDB clients of the stores and the Lambda client the API starts runs with. (Without
+    /// `TWIN_BUCKET`/`TWIN_TABLE`, e.g. `sam local`, the local store and no dispatcher.)
     pub async fn connect(&self) -> Result<Deps, Error> {
-        let mut deps = Deps::from_config(&self.store).await?;
-        if self.role == Role::Api && self.worker_function.is_some() {
-            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let twin_store::StoreConfig::Aws {
+            bucket,
+            table,
+            force_path_style,
+        } = &self.store
+        else {
+            return Ok(Deps::from_config(&self.store).await?);
+        };
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let aws =
+            twin_store::aws::AwsStores::from_sdk_config(&sdk, bucket, table, *force_path_style);
+        let mut deps = Deps {
+            stores: Some(std::sync::Arc::new(twin_store::Stores {
+                artifacts: std::sync::Arc::new(aws.artifacts),
+                runs: std::sync::Arc::new(aws.runs),
+            })),
+            ..Deps::default()
+        };
+        if let (Role::Api, Some(function)) = (self.role, &self.worker_function) {
             deps = deps.with_dispatch(std::sync::Arc::new(LambdaDispatch {
                 lambda: aws_sdk_lambda::Client::new(&sdk),
-                worker_function: self.worker_function.clone().unwrap_or_default(),
+                worker_function: function.clone(),
             }));
         }
         Ok(deps)

@@ -198,6 +198,21 @@ pub fn accepted(record: &RunRecord) -> Reply {
     }
 }
 
+/// Writes a run's artifacts as `runs/<run_id>/<file_name>`; returns artifact name → key.
+pub async fn put_artifacts(
+    stores: &Stores,
+    run_id: &str,
+    artifacts: Vec<ArtifactOut>,
+) -> Result<BTreeMap<String, String>, StoreError> {
+    let mut keys = BTreeMap::new();
+    for a in artifacts {
+        let key = format!("runs/{run_id}/{}", a.file_name);
+        stores.artifacts.put(&key, a.body, &a.content_type).await?;
+        keys.insert(a.name, key);
+    }
+    Ok(keys)
+}
+
 /// How an execution ended for this worker.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Executed {
@@ -290,23 +305,12 @@ impl Worker {
             }
         };
         let t = match outcome {
-            Ok(out) => {
-                let mut keys = BTreeMap::new();
-                for a in out.artifacts {
-                    let key = format!("runs/{run_id}/{}", a.file_name);
-                    self.stores
-                        .artifacts
-                        .put(&key, a.body, &a.content_type)
-                        .await?;
-                    keys.insert(a.name, key);
-                }
-                Transition::Succeed {
-                    owner: self.owner.clone(),
-                    now_ms: now_ms(),
-                    summary: out.summary,
-                    artifacts: keys,
-                }
-            }
+            Ok(out) => Transition::Succeed {
+                artifacts: put_artifacts(&self.stores, run_id, out.artifacts).await?,
+                owner: self.owner.clone(),
+                now_ms: now_ms(),
+                summary: out.summary,
+            },
             Err(e) => Transition::Fail {
                 owner: self.owner.clone(),
                 now_ms: now_ms(),
