@@ -126,7 +126,7 @@ pub struct TripSpec {
 
 /// A duty cycle on the wire: a bundled cycle by name, an explicit trace, or stop-and-go parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum TripDutyCycle {
     /// `{"name": "udds"}`.
     Named {
