@@ -1,6 +1,7 @@
-//! `twin serve` keeps asynchronous runs across restarts: the server (a real process on 127.0.0.1, a
-//! temporary data folder) is killed while a run is in progress and started again on the same folder; the
-//! run is taken over once its lease expires and finishes, and finished runs are still served.
+//! `twin serve` keeps asynchronous runs across restarts: the server (a real process on 127.0.0.1) is
+//! killed while a run is in progress and started again on the same store; the run is taken over once its
+//! lease expires and finishes, and finished runs are still served. On the local store (a temporary data
+//! folder) and on S3 + DynamoDB (a moto server: `TWIN_TEST_MOTO_ENDPOINT`, `#[ignore]`d unless asked for).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // integration tests: failing loudly is the point
 
@@ -22,11 +23,12 @@ impl Drop for Server {
     }
 }
 
-/// Starts `twin serve` on a free port with a 2 s run lease.
-fn start(dir: &Path) -> Server {
+/// Starts `twin serve` on a free port with a 2 s run lease, with extra environment `env`.
+fn start(dir: &Path, env: &[(String, String)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_twin"))
         .args(["serve", "--port", "0", "--run-lease-s", "2", "--data-dir"])
         .arg(dir)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -76,10 +78,15 @@ fn async_request(buses: usize, days: usize) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap()
 }
 
-#[test]
-fn serve_keeps_runs_across_restarts_and_finishes_a_run_it_was_killed_in() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path());
+/// GIVEN `twin serve` on a store WHEN a small run finishes, a large one is killed mid-run with the server,
+/// and the server is started again THEN the finished run is served unchanged and the interrupted one is
+/// taken over (attempt 2) and finishes with its artifacts in the store, once.
+fn serve_keeps_runs_across_restarts(
+    dir: &Path,
+    env: &[(String, String)],
+    stores: twin_store::Stores,
+) {
+    let server = start(dir, env);
 
     // A small run finishes before the restart.
     let (code, small) = http(
@@ -116,12 +123,21 @@ fn serve_keeps_runs_across_restarts_and_finishes_a_run_it_was_killed_in() {
     let killed_mid_run = seen["status"] == "running";
     drop(server); // SIGKILL: no chance to finish or clean up
 
-    let server = start(dir.path());
+    let server = start(dir, env);
     // Finished runs survive the restart, unchanged.
     let again = status_of(server.port, &small_id);
     assert_eq!(again["status"], "succeeded");
     assert_eq!(again["summary"], done["summary"]);
-    assert_eq!(again["artifacts"], done["artifacts"]);
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v["artifacts"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert_eq!(names(&again), names(&done));
+    assert_eq!(names(&done).len(), 4);
     // The interrupted run is taken over after its 2 s lease and finished, once.
     let big_done = wait_for(
         server.port,
@@ -134,18 +150,75 @@ fn serve_keeps_runs_across_restarts_and_finishes_a_run_it_was_killed_in() {
         assert_eq!(big_done["attempts"], 2, "{big_done}");
     }
     assert_eq!(big_done["summary"]["departures"], 700);
-    for name in [
-        "timeseries_csv",
-        "soc_csv",
-        "charts_svg",
-        "ocpp_profiles_json",
-    ] {
-        let url = big_done["artifacts"][name].as_str().unwrap();
-        let path = url.strip_prefix("file://").unwrap();
-        assert!(std::fs::metadata(path).unwrap().len() > 0, "{name}");
-    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let files: Vec<String> = rt
+        .block_on(stores.artifacts.list(&format!("runs/{big_id}/")))
+        .unwrap()
+        .into_iter()
+        .map(|a| a.key.rsplit('/').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "chart.svg",
+            "ocpp_profiles.json",
+            "request.json",
+            "soc.csv",
+            "timeseries.csv"
+        ]
+    );
+    let listed = rt
+        .block_on(stores.runs.list_by_depot("scaled", 0, i64::MAX, 10))
+        .unwrap();
+    assert_eq!(listed.len(), 2, "one record per posted run");
     assert!(
         killed_mid_run,
         "the run finished before the kill; the test did not exercise a restart mid-run"
     );
+}
+
+#[test]
+fn serve_keeps_runs_across_restarts_on_the_local_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, r) = twin_store::local::open(dir.path()).unwrap();
+    let stores = twin_store::Stores {
+        artifacts: std::sync::Arc::new(a),
+        runs: std::sync::Arc::new(r),
+    };
+    serve_keeps_runs_across_restarts(dir.path(), &[], stores);
+}
+
+#[test]
+#[ignore = "needs a moto server: set TWIN_TEST_MOTO_ENDPOINT (scripts/moto.sh start)"]
+fn serve_keeps_runs_across_restarts_on_s3_and_dynamodb() {
+    use aws_sdk_s3::config::{Credentials, Region};
+    let endpoint = std::env::var("TWIN_TEST_MOTO_ENDPOINT").expect("TWIN_TEST_MOTO_ENDPOINT");
+    let name = format!("twin-serve-{}", std::process::id());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sdk = rt.block_on(
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "moto-test"))
+            .load(),
+    );
+    let aws = twin_store::aws::AwsStores::from_sdk_config(&sdk, &name, &name, true);
+    rt.block_on(aws.create_resources()).unwrap();
+    let stores = twin_store::Stores {
+        artifacts: std::sync::Arc::new(aws.artifacts),
+        runs: std::sync::Arc::new(aws.runs),
+    };
+    let env: Vec<(String, String)> = [
+        ("TWIN_BUCKET", name.as_str()),
+        ("TWIN_TABLE", name.as_str()),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+    .collect();
+    let dir = tempfile::tempdir().unwrap();
+    serve_keeps_runs_across_restarts(dir.path(), &env, stores);
 }
