@@ -43,18 +43,34 @@ impl Drop for Server {
 }
 
 fn start_server() -> Server {
-    let dir = std::env::temp_dir().join(format!("twin-doors-{}", std::process::id()));
+    // One data folder per server: the tests of this file run in parallel.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("twin-doors-{}-{n}", std::process::id()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_twin"))
         .args(["serve", "--port", "0", "--data-dir"])
         .arg(&dir)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    // The first stderr line that says where it listens (anything before it is kept for the message).
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let port = loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("twin serve exited before listening; stderr:\n{seen}");
+        }
+        if let Some(addr) = line.trim().strip_prefix("twin serve: listening on http://") {
+            break addr.rsplit(':').next().unwrap().parse().unwrap();
+        }
+        seen.push_str(&line);
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        let _ = stderr.read_to_string(&mut sink);
+    });
     Server {
         child,
         port,
