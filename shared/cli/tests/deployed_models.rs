@@ -78,26 +78,26 @@ fn a_corrupt_deployed_model_falls_back_to_physics_and_says_why() {
         b[i] ^= 0xff;
         b
     });
-    let (code, r) = plan(&dir);
+    // Every trip by physics, the reason naming the checksum.
+    assert_physics_because(&dir, "checksum mismatch");
+    // A missing file: the same, naming the file.
+    std::fs::remove_file(dir.join("depot_a.onnx")).unwrap();
+    assert_physics_because(&dir, "depot_a.onnx");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The plan succeeds by physics for every trip, with a fallback reason containing `reason`.
+fn assert_physics_because(dir: &Path, reason: &str) {
+    let (code, r) = plan(dir);
     assert_eq!(code, 0, "{r}");
     assert_eq!(r["estimator"]["kind"], "physics", "{r}");
     let why = r["estimator"]["fallback_reason"]
         .as_str()
         .unwrap_or_default();
-    assert!(why.contains("checksum mismatch"), "{why}");
+    assert!(why.contains(reason), "{why}");
     assert!(r["trips"]
         .as_array()
         .unwrap()
         .iter()
         .all(|t| t["estimator"] == "physics"));
-    // A missing file: the same, naming the file.
-    std::fs::remove_file(dir.join("depot_a.onnx")).unwrap();
-    let (code, r) = plan(&dir);
-    assert_eq!(code, 0, "{r}");
-    assert_eq!(r["estimator"]["kind"], "physics", "{r}");
-    let why = r["estimator"]["fallback_reason"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(why.contains("depot_a.onnx"), "{why}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
