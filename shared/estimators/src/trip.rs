@@ -122,17 +122,14 @@ impl SegmentTripEnergy {
         ambient_c: f64,
         physics_kwh: f64,
     ) -> Result<f64, String> {
-        if trip.distance_km <= 0.0 || trip.duration_s() <= 0.0 {
-            return Err("a trip without distance or duration has no rate to calibrate".into());
-        }
-        let rise_m = trip.elevation_gain_m - trip.elevation_loss_m;
+        let seg = Self::schedule_features(vehicle, trip, ambient_c)
+            .ok_or("a trip without distance or duration has no rate to calibrate")?;
         let row = vec![
-            trip.average_speed_kph(),
-            ambient_c,
+            seg.avg_speed_kph,
+            seg.ambient_temp_c,
             trip.payload_kg.unwrap_or(vehicle.payload_kg),
-            trip.stops_per_km
-                .unwrap_or_else(|| default_stops_per_km(vehicle.class)),
-            rise_m / (trip.distance_km * 1000.0) * 100.0,
+            seg.stops_per_km,
+            seg.grade_pct,
             physics_kwh / trip.distance_km,
         ];
         let residual = model
@@ -151,7 +148,20 @@ impl SegmentTripEnergy {
         trip: &Trip,
         ambient_c: f64,
     ) -> Option<SegmentFeatures> {
-        if trip.duty_cycle.is_some() || trip.distance_km <= 0.0 || trip.duration_s() <= 0.0 {
+        if trip.duty_cycle.is_some() {
+            return None;
+        }
+        Self::schedule_features(vehicle, trip, ambient_c)
+    }
+
+    /// A trip's schedule as segment features (whether or not it also carries a duty cycle); `None`
+    /// without distance or duration.
+    fn schedule_features(
+        vehicle: &Vehicle,
+        trip: &Trip,
+        ambient_c: f64,
+    ) -> Option<SegmentFeatures> {
+        if trip.distance_km <= 0.0 || trip.duration_s() <= 0.0 {
             return None;
         }
         let rise_m = trip.elevation_gain_m - trip.elevation_loss_m;
